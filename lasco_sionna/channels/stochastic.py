@@ -1,0 +1,367 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""3GPP TR 38.901 stochastic environments: CDL-A..E, UMi, UMa and RMa"""
+
+import functools
+
+import numpy as np
+import tensorflow as tf
+from sionna.phy import Block
+from sionna.phy.channel import cir_to_ofdm_channel, gen_single_sector_topology
+from sionna.phy.channel.tr38901 import CDL, RMa, UMa, UMi, PanelArray
+
+from lasco_sionna.channels.config import BSArray, Numerology
+from lasco_sionna.channels.environment import Environment, register_environment
+from lasco_sionna.utils.rng import sionna_seed
+from lasco_sionna.utils.validation import check_choice, check_positive
+
+CDL_MODELS = ("A", "B", "C", "D", "E")
+SYSTEM_LEVEL_SCENARIOS = {"umi": UMi, "uma": UMa, "rma": RMa}
+
+
+def _panel_arrays(bs_array, carrier_frequency, precision=None):
+    """BS and UT arrays of TR 38.901 for a :class:`BSArray`"""
+    bs = PanelArray(num_rows_per_panel=bs_array.num_rows,
+                    num_cols_per_panel=bs_array.num_cols,
+                    polarization=bs_array.polarization,
+                    polarization_type="V" if bs_array.polarization == "single"
+                    else "cross",
+                    antenna_pattern="38.901" if bs_array.pattern == "38.901"
+                    else "omni",
+                    carrier_frequency=carrier_frequency,
+                    precision=precision)
+    ut = PanelArray(num_rows_per_panel=1, num_cols_per_panel=1,
+                    polarization="single", polarization_type="V",
+                    antenna_pattern="omni",
+                    carrier_frequency=carrier_frequency,
+                    precision=precision)
+    return bs, ut
+
+
+class StochasticEnvironment(Environment):
+    """Base class of TR 38.901 environments, generated with Sionna's models
+
+    Subclasses implement :meth:`channel_model`, an in-graph generator of
+    multi-user channels usable directly in a link.
+    """
+
+    kind = "stochastic"
+
+    def channel_model(self, num_users, num_time_steps=1,
+                      sampling_frequency=None, precision=None):
+        """In-graph multi-user channel generator (fresh draws at every call)
+
+        Input
+        -----
+        num_users : `int`
+            Number of single-antenna UEs per batch example
+
+        num_time_steps : `int`, (default 1)
+            Snapshots per example
+
+        sampling_frequency : `None` (default) | `float`
+            Snapshot rate [Hz]; one per slot if `None`
+
+        precision : `None` (default) | "single" | "double"
+            Precision of the generated channels
+
+        Output
+        ------
+        channel : :class:`sionna.phy.Block`
+            ``channel(batch_size)`` returns
+            ``[batch_size, num_users, 1, 1, num_bs_ant, num_time_steps,
+            fft_size]``, `tf.complex`. Channels are not normalised per UE.
+        """
+        raise NotImplementedError
+
+    def _generate(self, num_samples, seed, num_time_steps, sampling_frequency):
+        gen = self.channel_model(1, num_time_steps, sampling_frequency,
+                                 precision="single")
+        chunks = []
+        rng = np.random.default_rng(seed)
+        done = 0
+        while done < num_samples:
+            n = min(self._chunk, num_samples - done)
+            with sionna_seed(int(rng.integers(2**31))):
+                self._before_chunk(gen, rng)
+                h = gen(n)
+            # [n, 1, 1, 1, num_bs_ant, num_time_steps, fft_size]
+            chunks.append(h.numpy())
+            done += n
+        return np.concatenate(chunks, axis=0), {}
+
+    # Samples per draw of :meth:`_generate`; subclasses may redraw per chunk
+    _chunk = 256
+
+    def _before_chunk(self, gen, rng):
+        """Hook called before each chunk (e.g. to redraw a BS orientation)"""
+
+
+class _CDLChannel(Block):
+    """In-graph multi-user CDL channel: ``num_users`` independent CDL draws"""
+
+    def __init__(self, cdl, num_users, frequencies, num_time_steps,
+                 sampling_frequency, precision=None):
+        super().__init__(precision=precision)
+        self.cdl = cdl
+        self._num_users = num_users
+        self._frequencies = frequencies
+        self._num_time_steps = num_time_steps
+        self._sampling_frequency = sampling_frequency
+
+    def set_bs_yaw(self, yaw):
+        """Set the BS azimuth orientation [rad] used by the next draws"""
+        # pylint: disable=protected-access
+        self.cdl._tx_orientation = tf.constant([yaw, 0.0, 0.0], self.rdtype)
+
+    def call(self, batch_size):
+        k = self._num_users
+        a, tau = self.cdl(batch_size * k, self._num_time_steps,
+                          self._sampling_frequency)
+        h = cir_to_ofdm_channel(self._frequencies, a, tau, normalize=False)
+        # h: [batch_size*k, 1, 1, 1, num_bs_ant, num_time_steps, fft_size]
+        h = tf.reshape(h, tf.concat([[batch_size, k], tf.shape(h)[2:]], 0))
+        # h: [batch_size, k, 1, 1, num_bs_ant, num_time_steps, fft_size]
+        return h
+
+
+class CDLEnvironment(StochasticEnvironment):
+    r"""TR 38.901 clustered delay line (CDL) environment
+
+    A multi-user draw stacks independent CDL realisations (they share the
+    model's cluster angles, so users are more correlated than real ones).
+    Geometric diversity: with ``bs_yaw_jitter_deg > 0`` every chunk of
+    ``yaw_block`` samples of :meth:`generate` uses a BS azimuth orientation
+    drawn uniformly in ``+/- bs_yaw_jitter_deg`` (CDL angles are fixed
+    tables otherwise). :meth:`channel_model` uses ``bs_yaw_deg`` only.
+
+    Parameters
+    ----------
+    name : `str`
+        Registry name
+
+    model : "A" | "B" | "C" | "D" | "E"
+        CDL model
+
+    delay_spread : `float`, (default 300e-9)
+        RMS delay spread [s]
+
+    min_speed, max_speed : `float`, (default 0, 0)
+        UE speed range [m/s]
+
+    bs_yaw_deg : `float`, (default 0)
+        BS azimuth orientation [deg]
+
+    bs_yaw_jitter_deg : `float`, (default 0)
+        Half-width of the random BS yaw per chunk of generated samples [deg]
+
+    yaw_block : `int`, (default 64)
+        Samples per random BS yaw
+
+    numerology, bs_array, seed, normalize :
+        See :class:`~lasco_sionna.channels.Environment`
+    """
+
+    def __init__(self, name="cdl", model="C", delay_spread=300e-9,
+                 min_speed=0.0, max_speed=0.0, bs_yaw_deg=0.0,
+                 bs_yaw_jitter_deg=0.0, yaw_block=64,
+                 numerology=Numerology(), bs_array=BSArray(), seed=0,
+                 normalize=True):
+        super().__init__(name, numerology, bs_array, seed, normalize)
+        check_choice("model", model, CDL_MODELS)
+        check_positive("delay_spread", delay_spread)
+        check_positive("min_speed", min_speed, allow_zero=True)
+        check_positive("max_speed", max_speed, allow_zero=True)
+        if max_speed < min_speed:
+            raise ValueError(f"`max_speed`={max_speed} must be >= "
+                             f"`min_speed`={min_speed}")
+        check_positive("bs_yaw_jitter_deg", bs_yaw_jitter_deg, allow_zero=True)
+        check_positive("yaw_block", yaw_block, integer=True)
+        self.model = model
+        self.delay_spread = float(delay_spread)
+        self.min_speed = float(min_speed)
+        self.max_speed = float(max_speed)
+        self.bs_yaw_deg = float(bs_yaw_deg)
+        self.bs_yaw_jitter_deg = float(bs_yaw_jitter_deg)
+        self.yaw_block = int(yaw_block)
+        if self.bs_yaw_jitter_deg > 0:
+            self._chunk = self.yaw_block
+
+    def _params(self):
+        return {"model": self.model, "delay_spread": self.delay_spread,
+                "min_speed": self.min_speed, "max_speed": self.max_speed,
+                "bs_yaw_deg": self.bs_yaw_deg,
+                "bs_yaw_jitter_deg": self.bs_yaw_jitter_deg,
+                "yaw_block": self.yaw_block}
+
+    def channel_model(self, num_users, num_time_steps=1,
+                      sampling_frequency=None, precision=None):
+        check_positive("num_users", num_users, integer=True)
+        if sampling_frequency is None:
+            sampling_frequency = 1.0 / self.numerology.slot_duration
+        fc = self.numerology.carrier_frequency
+        bs, ut = _panel_arrays(self.bs_array, fc, precision)
+        cdl = CDL(self.model, self.delay_spread, fc, ut, bs, "downlink",
+                  bs_orientation=tf.constant(
+                      [np.deg2rad(self.bs_yaw_deg), 0.0, 0.0],
+                      tf.float32 if precision != "double" else tf.float64),
+                  min_speed=self.min_speed, max_speed=self.max_speed,
+                  precision=precision)
+        return _CDLChannel(cdl, num_users,
+                           tf.constant(self.numerology.frequencies,
+                                       tf.float32 if precision != "double"
+                                       else tf.float64),
+                           num_time_steps, sampling_frequency,
+                           precision=precision)
+
+    def _before_chunk(self, gen, rng):
+        if self.bs_yaw_jitter_deg > 0:
+            yaw = self.bs_yaw_deg + rng.uniform(-self.bs_yaw_jitter_deg,
+                                                self.bs_yaw_jitter_deg)
+            gen.set_bs_yaw(np.deg2rad(yaw))
+
+
+class _SystemLevelChannel(Block):
+    """In-graph UMi/UMa/RMa channel: one single-sector drop per example"""
+
+    def __init__(self, env, num_users, num_time_steps, sampling_frequency,
+                 precision=None):
+        super().__init__(precision=precision)
+        self._env = env
+        self._num_users = num_users
+        self._num_time_steps = num_time_steps
+        self._sampling_frequency = sampling_frequency
+        fc = env.numerology.carrier_frequency
+        bs, ut = _panel_arrays(env.bs_array, fc, precision)
+        cls = SYSTEM_LEVEL_SCENARIOS[env.scenario]
+        kwargs = {"carrier_frequency": fc, "ut_array": ut, "bs_array": bs,
+                  "direction": "downlink", "enable_pathloss": True,
+                  "enable_shadow_fading": True, "precision": precision}
+        if env.scenario in ("umi", "uma"):
+            kwargs["o2i_model"] = "low"
+        self.model = cls(**kwargs)
+        self._frequencies = tf.constant(env.numerology.frequencies,
+                                        self.rdtype)
+
+    def call(self, batch_size):
+        env = self._env
+        topo = gen_single_sector_topology(
+            batch_size, self._num_users, env.scenario,
+            min_ut_velocity=env.min_speed, max_ut_velocity=env.max_speed,
+            indoor_probability=env.indoor_probability,
+            precision=self.precision)
+        ut_loc, bs_loc, ut_ori, bs_ori, ut_vel, in_state = topo
+        self.model.set_topology(ut_loc, bs_loc, ut_ori, bs_ori, ut_vel,
+                                in_state, los=env.los)
+        a, tau = self.model(self._num_time_steps, self._sampling_frequency)
+        # [batch_size, num_users, 1, 1, num_bs_ant, num_time_steps, fft_size]
+        return cir_to_ofdm_channel(self._frequencies, a, tau, normalize=False)
+
+
+class SystemLevelEnvironment(StochasticEnvironment):
+    r"""TR 38.901 UMi / UMa / RMa single-sector drops
+
+    UEs are dropped uniformly in a 120-degree sector (Sionna's
+    :func:`~sionna.phy.channel.gen_single_sector_topology`), ``ues_per_drop``
+    at a time, with path loss and shadow fading (stored as ``gain_db``).
+
+    Parameters
+    ----------
+    name : `str`
+        Registry name
+
+    scenario : "umi" | "uma" | "rma"
+        Scenario
+
+    los : `None` (default) | `bool`
+        Force LoS (`True`) or NLoS (`False`); `None` draws it per 38.901
+
+    indoor_probability : `float`, (default 0.0)
+        Probability that a UE is indoors
+
+    min_speed, max_speed : `float`, (default 0, 0)
+        UE speed range [m/s]
+
+    ues_per_drop : `int`, (default 8)
+        UEs dropped together in :meth:`generate`
+
+    numerology, bs_array, seed, normalize :
+        See :class:`~lasco_sionna.channels.Environment`
+    """
+
+    def __init__(self, name="umi", scenario="umi", los=None,
+                 indoor_probability=0.0, min_speed=0.0, max_speed=0.0,
+                 ues_per_drop=8, numerology=Numerology(), bs_array=BSArray(),
+                 seed=0, normalize=True):
+        super().__init__(name, numerology, bs_array, seed, normalize)
+        check_choice("scenario", scenario, tuple(SYSTEM_LEVEL_SCENARIOS))
+        check_choice("los", los, (None, True, False))
+        if not 0.0 <= indoor_probability <= 1.0:
+            raise ValueError("`indoor_probability` must be in [0, 1], got "
+                             f"{indoor_probability!r}")
+        check_positive("min_speed", min_speed, allow_zero=True)
+        check_positive("max_speed", max_speed, allow_zero=True)
+        if max_speed < min_speed:
+            raise ValueError(f"`max_speed`={max_speed} must be >= "
+                             f"`min_speed`={min_speed}")
+        check_positive("ues_per_drop", ues_per_drop, integer=True)
+        self.scenario = scenario
+        self.los = los
+        self.indoor_probability = float(indoor_probability)
+        self.min_speed = float(min_speed)
+        self.max_speed = float(max_speed)
+        self.ues_per_drop = int(ues_per_drop)
+
+    def _params(self):
+        return {"scenario": self.scenario, "los": self.los,
+                "indoor_probability": self.indoor_probability,
+                "min_speed": self.min_speed, "max_speed": self.max_speed,
+                "ues_per_drop": self.ues_per_drop}
+
+    def channel_model(self, num_users, num_time_steps=1,
+                      sampling_frequency=None, precision=None):
+        check_positive("num_users", num_users, integer=True)
+        if sampling_frequency is None:
+            sampling_frequency = 1.0 / self.numerology.slot_duration
+        return _SystemLevelChannel(self, num_users, num_time_steps,
+                                   sampling_frequency, precision=precision)
+
+    def _generate(self, num_samples, seed, num_time_steps, sampling_frequency):
+        gen = self.channel_model(self.ues_per_drop, num_time_steps,
+                                 sampling_frequency, precision="single")
+        rng = np.random.default_rng(seed)
+        chunks = []
+        done = 0
+        drops_per_chunk = max(1, self._chunk // self.ues_per_drop)
+        while done < num_samples:
+            with sionna_seed(int(rng.integers(2**31))):
+                h = gen(drops_per_chunk).numpy()
+            # [drops, ues_per_drop, 1, 1, num_bs_ant, T, F]
+            # -> [drops*ues_per_drop, 1, 1, 1, num_bs_ant, T, F]
+            h = h.reshape((-1, 1) + h.shape[2:])
+            chunks.append(h[:num_samples - done])
+            done += chunks[-1].shape[0]
+        return np.concatenate(chunks, axis=0), {}
+
+
+def _register_builtin():
+    for m in CDL_MODELS:
+        register_environment(
+            f"cdl-{m.lower()}",
+            functools.partial(CDLEnvironment, model=m),
+            kind="stochastic",
+            description=f"TR 38.901 CDL-{m}, 300 ns delay spread (configurable)")
+    for sc in SYSTEM_LEVEL_SCENARIOS:
+        for los, suffix, what in ((None, "", "LoS/NLoS per 38.901"),
+                                  (True, "-los", "LoS"),
+                                  (False, "-nlos", "NLoS")):
+            register_environment(
+                f"{sc}{suffix}",
+                functools.partial(SystemLevelEnvironment, scenario=sc,
+                                  los=los),
+                kind="stochastic",
+                description=f"TR 38.901 {sc.upper()} sector drops, {what}")
+
+
+_register_builtin()

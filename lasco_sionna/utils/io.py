@@ -1,0 +1,37 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""Atomic file writes: a killed process never leaves a half-written file"""
+
+import contextlib
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Context manager yielding a temporary path that replaces ``path`` on success
+
+    The temporary file lives in the same directory, so the final
+    :func:`os.replace` is atomic. On an exception the temporary file is
+    removed and ``path`` is left untouched.
+
+    Input
+    -----
+    path : `str` | `os.PathLike`
+        Final destination
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory,
+                               prefix=os.path.basename(path) + ".",
+                               suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise

@@ -1,0 +1,99 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""Input validation with error messages that name the value and what is allowed"""
+
+import numbers
+
+import numpy as np
+
+
+def check_positive(name, value, integer=False, allow_zero=False):
+    """Raise `ValueError` unless ``value`` is a positive (or non-negative) number
+
+    Input
+    -----
+    name : `str`
+        Name of the parameter, used in the message
+
+    value : any
+        Value to check
+
+    integer : `bool`, (default `False`)
+        Require an integer
+
+    allow_zero : `bool`, (default `False`)
+        Accept zero
+
+    Output
+    ------
+    value : `int` | `float`
+        The value, unchanged
+    """
+    kind = "integer" if integer else "number"
+    ok_type = (isinstance(value, numbers.Integral) if integer
+               else isinstance(value, numbers.Real))
+    if isinstance(value, bool) or not ok_type:
+        raise ValueError(f"`{name}` must be a {kind}, got {value!r} "
+                         f"({type(value).__name__})")
+    bound = ">= 0" if allow_zero else "> 0"
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"`{name}` must be a finite {kind} {bound}, "
+                         f"got {value!r}")
+    return value
+
+
+def check_choice(name, value, allowed):
+    """Raise `ValueError` unless ``value`` is one of ``allowed``"""
+    if value not in allowed:
+        raise ValueError(f"`{name}`={value!r} is not valid; allowed: "
+                         + ", ".join(repr(a) for a in allowed))
+    return value
+
+
+def check_channel_tensor(name, h, rank=None, last_dims=None):
+    """Check a complex channel tensor: dtype, rank, trailing dimensions, finiteness
+
+    Input
+    -----
+    name : `str`
+        Name used in the message
+
+    h : `tf.Tensor` | `np.ndarray`
+        Complex channel tensor
+
+    rank : `None` | `int`
+        Required rank
+
+    last_dims : `None` | `tuple` of `int` or `None`
+        Required sizes of the trailing dimensions (`None` = any)
+
+    Output
+    ------
+    h : same as input
+    """
+    dtype = np.dtype(getattr(h.dtype, "as_numpy_dtype", h.dtype))
+    if not np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"`{name}` must be complex (complex64/complex128), "
+                        f"got dtype {dtype}")
+    shape = tuple(h.shape)
+    if rank is not None and len(shape) != rank:
+        raise ValueError(f"`{name}` must have rank {rank}, got shape {shape}")
+    if last_dims is not None:
+        tail = shape[len(shape) - len(last_dims):]
+        for want, got in zip(last_dims, tail):
+            if want is not None and got is not None and want != got:
+                raise ValueError(f"`{name}` must end in dimensions "
+                                 f"{tuple(last_dims)}, got shape {shape}")
+    return h
+
+
+def check_finite(name, x):
+    """Raise `ValueError` if the NumPy array ``x`` holds NaN or Inf"""
+    x = np.asarray(x)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        raise ValueError(f"`{name}` contains {int(bad.sum())} NaN/Inf "
+                         f"entries (first at index "
+                         f"{tuple(int(i) for i in np.argwhere(bad)[0])})")
+    return x

