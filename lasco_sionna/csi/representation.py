@@ -1,0 +1,174 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""CSI representations: spatial-frequency <-> angular-delay, truncation, real images, normalisation
+
+The CSI image of one user is its downlink channel ``H in C^{Nt x F}`` over
+the ``Nt`` BS antennas and the ``F`` subcarriers of the resource grid, with
+subcarriers ordered as in Sionna (centred: index ``F//2`` is DC). The
+angular-delay image is the unitary DFT over antennas (angle) and the unitary
+IDFT over subcarriers (delay), truncated to the first ``num_taps`` delay
+taps, as in CsiNet/CRNet/TransNet (COST2100 convention). Because the
+subcarrier axis is first ``ifftshift``-ed to put DC at index 0, delay tap
+``l`` is the delay ``l / (F * subcarrier_spacing)`` and the transforms are
+exact inverses of each other on channels whose delay spread fits in
+``num_taps`` taps.
+"""
+
+import tensorflow as tf
+from sionna.phy import config, dtypes
+from sionna.phy.signal import fft, ifft
+
+from lasco_sionna.utils.validation import check_channel_tensor, check_positive
+
+
+def _cdtype(precision):
+    return config.tf_cdtype if precision is None else \
+        dtypes[precision]["tf"]["cdtype"]
+
+
+def spatial_frequency_to_angular_delay(h, num_taps=32, precision=None):
+    # pylint: disable=line-too-long
+    r"""Angular-delay image of spatial-frequency channels, truncated in delay
+
+    Input
+    -----
+    h : [..., num_ant, fft_size], `tf.complex`
+        Channels over antennas and (centred) subcarriers
+
+    num_taps : `int`, (default 32)
+        Delay taps kept (``<= fft_size``)
+
+    precision : `None` (default) | "single" | "double"
+        Precision of the computation and output
+
+    Output
+    ------
+    a : [..., num_ant, num_taps], `tf.complex`
+        Angular-delay image (unitary transforms: without truncation
+        ``||a|| = ||h||``)
+    """
+    h = tf.convert_to_tensor(h)
+    check_channel_tensor("h", h, last_dims=(None, None))
+    fft_size = h.shape[-1]
+    check_positive("num_taps", num_taps, integer=True)
+    if fft_size is not None and num_taps > fft_size:
+        raise ValueError(f"`num_taps`={num_taps} must be <= fft_size="
+                         f"{fft_size}")
+    h = tf.cast(h, _cdtype(precision))
+    # DC to index 0: [..., num_ant, fft_size]
+    h = tf.signal.ifftshift(h, axes=-1)
+    # Delay domain: [..., num_ant, fft_size]
+    a = ifft(h, axis=-1, precision=precision)
+    # Angular domain: [..., num_ant, fft_size]
+    a = fft(a, axis=-2, precision=precision)
+    # [..., num_ant, num_taps]
+    return a[..., :num_taps]
+
+
+def angular_delay_to_spatial_frequency(a, fft_size, precision=None):
+    # pylint: disable=line-too-long
+    r"""Spatial-frequency channels from a (truncated) angular-delay image
+
+    Inverse of :func:`spatial_frequency_to_angular_delay`: the truncated
+    taps are zero-padded to ``fft_size``.
+
+    Input
+    -----
+    a : [..., num_ant, num_taps], `tf.complex`
+        Angular-delay image
+
+    fft_size : `int`
+        Number of subcarriers (``>= num_taps``)
+
+    precision : `None` (default) | "single" | "double"
+        Precision of the computation and output
+
+    Output
+    ------
+    h : [..., num_ant, fft_size], `tf.complex`
+        Channels over antennas and centred subcarriers
+    """
+    a = tf.convert_to_tensor(a)
+    check_channel_tensor("a", a, last_dims=(None, None))
+    check_positive("fft_size", fft_size, integer=True)
+    num_taps = a.shape[-1]
+    if num_taps is not None and num_taps > fft_size:
+        raise ValueError(f"`fft_size`={fft_size} must be >= num_taps="
+                         f"{num_taps}")
+    a = tf.cast(a, _cdtype(precision))
+    # Spatial domain: [..., num_ant, num_taps]
+    h = ifft(a, axis=-2, precision=precision)
+    pad = [[0, 0]] * (len(a.shape) - 1) + [[0, fft_size - num_taps]]
+    # [..., num_ant, fft_size]
+    h = tf.pad(h, pad)
+    # Frequency domain, DC at index 0: [..., num_ant, fft_size]
+    h = fft(h, axis=-1, precision=precision)
+    # Centred subcarriers: [..., num_ant, fft_size]
+    return tf.signal.fftshift(h, axes=-1)
+
+
+def complex_to_real_image(x):
+    r"""Stack real and imaginary parts as channels (CsiNet's ``2 x Nt x taps``)
+
+    Input
+    -----
+    x : [..., m, n], `tf.complex`
+        Complex image
+
+    Output
+    ------
+    y : [..., 2, m, n], `tf.float`
+        ``y[..., 0, :, :] = Re(x)``, ``y[..., 1, :, :] = Im(x)``
+    """
+    x = tf.convert_to_tensor(x)
+    check_channel_tensor("x", x, last_dims=(None, None))
+    # [..., 2, m, n]
+    return tf.stack([tf.math.real(x), tf.math.imag(x)], axis=-3)
+
+
+def real_image_to_complex(y):
+    r"""Inverse of :func:`complex_to_real_image`
+
+    Input
+    -----
+    y : [..., 2, m, n], `tf.float`
+        Real image
+
+    Output
+    ------
+    x : [..., m, n], `tf.complex`
+        Complex image
+    """
+    y = tf.convert_to_tensor(y)
+    if y.dtype.is_complex or len(y.shape) < 3 or y.shape[-3] != 2:
+        raise ValueError("`y` must be a real tensor of shape [..., 2, m, n], "
+                         f"got {y.dtype.name} {tuple(y.shape)}")
+    return tf.complex(y[..., 0, :, :], y[..., 1, :, :])
+
+
+def normalize_csi(x, axes=(-2, -1)):
+    r"""Scale every CSI image to unit Frobenius norm
+
+    Input
+    -----
+    x : [..., m, n], `tf.complex` | `tf.float`
+        CSI images
+
+    axes : `tuple` of `int`, (default (-2, -1))
+        Axes spanning one image (``(-3, -2, -1)`` for real images)
+
+    Output
+    ------
+    x_n : same shape and dtype as ``x``
+        ``x / ||x||`` (zero images stay zero)
+
+    norm : [...], `tf.float`
+        Norms ``||x||``; ``x = x_n * norm`` restores the input
+    """
+    x = tf.convert_to_tensor(x)
+    norm = tf.sqrt(tf.reduce_sum(tf.abs(x) ** 2, axis=list(axes)))
+    scale = tf.math.divide_no_nan(tf.ones_like(norm), norm)
+    for ax in sorted(axes):
+        scale = tf.expand_dims(scale, ax if ax >= 0 else len(x.shape) + ax)
+    return x * tf.cast(scale, x.dtype), norm

@@ -1,0 +1,206 @@
+"""CSI representations, metrics and feedback paths against independent NumPy computations"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lasco_sionna.csi import (PerfectCSI, QuantizedCSI, TypeICodebookCSI,
+                              angular_delay_to_spatial_frequency,
+                              complex_to_real_image, cosine_similarity,
+                              get_csi_feedback, list_csi_feedback,
+                              normalize_csi, nmse, nmse_db,
+                              real_image_to_complex, sgcs,
+                              spatial_frequency_to_angular_delay)
+
+NT, F, TAPS = 8, 64, 16
+
+
+def crandn(*shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return ((rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+            / np.sqrt(2)).astype(np.complex64)
+
+
+def delay_limited(batch, seed=0):
+    """Channels whose angular-delay image lives in the first TAPS taps"""
+    a = np.zeros([batch, NT, F], np.complex64)
+    a[..., :TAPS] = crandn(batch, NT, TAPS, seed=seed)
+    # Independent NumPy inverse: IDFT over angle, DFT over delay, centre
+    h = np.fft.ifft(a, axis=-2, norm="ortho")
+    h = np.fft.fftshift(np.fft.fft(h, axis=-1, norm="ortho"), axes=-1)
+    return h.astype(np.complex64), a[..., :TAPS]
+
+
+def test_angular_delay_matches_numpy_and_round_trips():
+    h, a_ref = delay_limited(5)
+    a = spatial_frequency_to_angular_delay(h, TAPS).numpy()
+    np.testing.assert_allclose(a, a_ref, atol=1e-5)
+    h_back = angular_delay_to_spatial_frequency(a, F).numpy()
+    np.testing.assert_allclose(h_back, h, atol=1e-5)
+    # Without truncation the transform is unitary and exactly invertible
+    g = crandn(3, NT, F, seed=1)
+    full = spatial_frequency_to_angular_delay(g, F)
+    np.testing.assert_allclose(np.linalg.norm(full, axis=(-2, -1)),
+                               np.linalg.norm(g, axis=(-2, -1)), rtol=1e-5)
+    np.testing.assert_allclose(angular_delay_to_spatial_frequency(full, F),
+                               g, atol=1e-5)
+
+
+def test_single_path_lands_in_one_pixel():
+    # Path with delay 3 / (F * scs) and the spatial frequency of DFT bin 5
+    n = np.arange(NT)[:, None]
+    k = np.arange(F)[None, :] - F // 2          # centred subcarrier index
+    h = np.exp(2j * np.pi * 5 * n / NT) * np.exp(-2j * np.pi * 3 * k / F)
+    a = np.abs(spatial_frequency_to_angular_delay(
+        h.astype(np.complex64), TAPS).numpy())
+    assert np.unravel_index(np.argmax(a), a.shape) == (5, 3)
+    np.testing.assert_allclose(np.sum(a ** 2), NT * F, rtol=1e-5)
+    assert np.sum(a ** 2) - a[5, 3] ** 2 < 1e-3
+
+
+def test_real_image_and_normalisation_round_trip():
+    x = crandn(4, NT, TAPS, seed=2)
+    y = complex_to_real_image(x)
+    assert y.shape == (4, 2, NT, TAPS) and y.dtype == tf.float32
+    np.testing.assert_array_equal(real_image_to_complex(y), x)
+    xn, norm = normalize_csi(x)
+    np.testing.assert_allclose(np.linalg.norm(xn, axis=(-2, -1)), 1, rtol=1e-5)
+    np.testing.assert_allclose(xn * norm.numpy()[:, None, None], x, atol=1e-5)
+    yn, ynorm = normalize_csi(y, axes=(-3, -2, -1))
+    np.testing.assert_allclose(ynorm, norm, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"\[\.\.\., 2, m, n\]"):
+        real_image_to_complex(tf.zeros([4, 3, NT, TAPS]))
+
+
+def test_metrics_against_numpy():
+    h = crandn(6, NT, F, seed=3)
+    h_hat = h + 0.3 * crandn(6, NT, F, seed=4)
+    ref = np.sum(np.abs(h - h_hat) ** 2, (-2, -1)) / np.sum(np.abs(h) ** 2,
+                                                            (-2, -1))
+    np.testing.assert_allclose(nmse(h, h_hat), ref, rtol=1e-5)
+    np.testing.assert_allclose(nmse_db(h, h_hat), 10 * np.log10(ref.mean()),
+                               rtol=1e-5)
+    inner = np.abs(np.sum(np.conj(h_hat) * h, axis=-2))
+    rho = np.mean(inner / np.linalg.norm(h, axis=-2)
+                  / np.linalg.norm(h_hat, axis=-2), axis=-1)
+    np.testing.assert_allclose(cosine_similarity(h, h_hat), rho, rtol=1e-5)
+    # SGCS with 4 subbands from NumPy's SVD (dominant left singular vector)
+    sb = h.reshape(6, NT, 4, F // 4)
+    sb_hat = h_hat.reshape(6, NT, 4, F // 4)
+    want = np.zeros([6])
+    for i in range(6):
+        for s in range(4):
+            u = np.linalg.svd(sb[i, :, s])[0][:, 0]
+            u_hat = np.linalg.svd(sb_hat[i, :, s])[0][:, 0]
+            want[i] += np.abs(np.vdot(u_hat, u)) ** 2 / 4
+    np.testing.assert_allclose(sgcs(h, h_hat, num_subbands=4), want,
+                               rtol=1e-4)
+
+
+def test_metrics_invariances():
+    h = crandn(3, NT, F, seed=5)
+    phase = np.exp(1j * np.random.default_rng(0).uniform(0, 6.3, [3, 1, F]))
+    rotated = (2.0 * phase * h).astype(np.complex64)
+    np.testing.assert_allclose(cosine_similarity(h, rotated), 1, rtol=1e-5)
+    np.testing.assert_allclose(sgcs(h, rotated, 8), 1, rtol=1e-4)
+    np.testing.assert_allclose(nmse(h, h), 0, atol=1e-12)
+    with pytest.raises(ValueError, match="same shape"):
+        nmse(h, h[..., :-1])
+    with pytest.raises(ValueError, match="must divide"):
+        sgcs(h, h, num_subbands=5)
+
+
+def test_perfect_csi_bits_are_exact():
+    csi = PerfectCSI(NT, F)
+    h = crandn(2, 3, NT, F, seed=6)
+    bits = csi.encode(h)
+    assert bits.shape == (2, 3, csi.payload_bits)
+    assert csi.payload_bits == 64 * NT * F
+    assert set(np.unique(bits.numpy())) <= {0.0, 1.0}
+    np.testing.assert_array_equal(csi.decode(bits), h)
+    np.testing.assert_array_equal(csi(h), h)
+
+
+@pytest.mark.parametrize("budget", [300, 1000, 4000])
+def test_quantized_csi_error_bound_and_budget(budget):
+    csi = QuantizedCSI(NT, F, bit_budget=budget, num_taps=TAPS)
+    b = (budget - 16) // (2 * NT * TAPS)
+    assert csi.bits_per_coefficient == b
+    assert csi.payload_bits == 16 + 2 * NT * TAPS * b <= budget
+    h, a = delay_limited(4, seed=7)
+    bits = csi.encode(h)
+    assert bits.shape == (4, csi.payload_bits)
+    h_hat = csi.decode(bits)
+    np.testing.assert_allclose(csi(h), h_hat, atol=1e-6)
+    # Uniform quantiser: every real coefficient within half a step
+    a_hat = spatial_frequency_to_angular_delay(h_hat, TAPS).numpy()
+    scale = np.max(np.abs(np.stack([a.real, a.imag])), axis=(0, 2, 3))
+    half_step = scale / 2 ** b * 1.002
+    err = np.maximum(np.abs((a_hat - a).real), np.abs((a_hat - a).imag))
+    assert np.all(err.max(axis=(1, 2)) <= half_step[:, None].max(1))
+
+
+def test_quantized_csi_improves_with_budget():
+    h, _ = delay_limited(8, seed=8)
+    errs = [float(nmse_db(h, QuantizedCSI(NT, F, bb, num_taps=TAPS)(h)))
+            for bb in (300, 600, 1200)]
+    # One more bit per coefficient: about -6 dB each
+    assert errs[0] - errs[1] > 4 and errs[1] - errs[2] > 4
+
+
+def test_type1_pure_beam_is_recovered():
+    csi = TypeICodebookCSI(NT, F, oversampling=4, num_subbands=4,
+                           amplitude_bits=0)
+    m = 13
+    beam = csi.beams.numpy()[:, m]
+    h = np.repeat((np.sqrt(NT) * np.conj(beam))[:, None], F, axis=1)
+    h = h[None].astype(np.complex64)
+    np.testing.assert_allclose(csi(h), h, atol=1e-5)
+    assert csi.payload_bits == 4 * 5          # log2(32) bits per subband
+
+
+def test_type1_pmi_matches_brute_force():
+    csi = TypeICodebookCSI(NT, F, oversampling=2, num_subbands=4,
+                           amplitude_bits=3)
+    h = crandn(5, NT, F, seed=9)
+    bits = csi.encode(h).numpy().reshape(5, 4, csi.pmi_bits + 3)
+    pmi = bits[..., :csi.pmi_bits] @ (2 ** np.arange(csi.pmi_bits)[::-1])
+    u = csi.beams.numpy()
+    power = np.abs(np.einsum("bnf,nm->bfm", h, u)) ** 2
+    want = power.reshape(5, 4, F // 4, -1).mean(2).argmax(-1)
+    np.testing.assert_array_equal(pmi, want)
+    h_hat = csi(h)
+    assert h_hat.shape == h.shape
+    # The reported beam is the best in the codebook: SGCS well above random
+    assert float(tf.reduce_mean(sgcs(h, h_hat, 4))) > 2.0 / NT
+
+
+def test_registry_and_bad_input():
+    assert {"perfect", "quantized", "type1"} <= set(list_csi_feedback())
+    csi = get_csi_feedback({"name": "quantized", "bit_budget": 2048}, NT, F)
+    assert isinstance(csi, QuantizedCSI)
+    with pytest.raises(ValueError, match="unknown CSI feedback 'lam'.*perfect"):
+        get_csi_feedback("lam", NT, F)
+    with pytest.raises(ValueError, match="spec must be"):
+        get_csi_feedback(42, NT, F)
+    with pytest.raises(TypeError, match="bad parameters"):
+        get_csi_feedback({"name": "type1", "oversampling": 2, "foo": 1}, NT, F)
+    with pytest.raises(ValueError, match="built for"):
+        get_csi_feedback(PerfectCSI(NT, F), NT, 2 * F)
+    for budget in (0, -5):
+        with pytest.raises(ValueError, match="bit_budget"):
+            QuantizedCSI(NT, F, bit_budget=budget)
+    with pytest.raises(ValueError, match="bit_budget`=100 is too small"):
+        QuantizedCSI(NT, F, bit_budget=100, num_taps=TAPS)
+    with pytest.raises(ValueError, match="num_subbands"):
+        TypeICodebookCSI(NT, F, num_subbands=5)
+    csi = PerfectCSI(NT, F)
+    with pytest.raises(ValueError, match=r"must end in dimensions"):
+        csi(crandn(2, NT + 1, F))
+    with pytest.raises(TypeError, match="must be complex"):
+        csi(np.ones([2, NT, F], np.float32))
+    bad = crandn(2, NT, F)
+    bad[1, 2, 3] = np.nan
+    with pytest.raises(ValueError, match=r"1 NaN/Inf entries \(first at index "
+                                         r"\(1, 2, 3\)\)"):
+        QuantizedCSI(NT, F, 1000, num_taps=TAPS)(bad)
