@@ -1,0 +1,307 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""Ray-traced environments: Sionna RT scenes with a fixed BS site and UEs dropped where paths exist
+
+All ray tracing runs in the worker subprocess of
+:mod:`lasco_sionna.channels.rt_worker`; this module never imports Mitsuba,
+Dr.Jit or ``sionna.rt``, so it is safe after ``import tensorflow``.
+"""
+
+import numpy as np
+
+from lasco_sionna.channels.config import BSArray, Numerology
+from lasco_sionna.channels.environment import Environment, register_environment
+from lasco_sionna.channels.rt_worker import get_worker
+from lasco_sionna.utils.validation import check_choice, check_positive
+
+#: Scenes shipped with ``sionna-rt`` that are registered as environments
+SCENES = ("munich", "etoile", "florence", "san_francisco",
+          "simple_street_canyon", "simple_street_canyon_with_cars")
+
+
+class RayTracedEnvironment(Environment):
+    # pylint: disable=line-too-long
+    r"""Downlink channels of a Sionna RT scene
+
+    One BS (a ``bs_array`` planar array, synthetic array model) at a fixed
+    site serves single-antenna (isotropic, V-polarised) UEs at
+    ``ue_height``. UEs are dropped at random outdoor positions where a
+    coverage map of the BS shows a path gain of at least ``min_gain_db``
+    (a fixed, seeded draw per chunk); paths are computed by
+    :class:`~sionna.rt.PathSolver` for ``batch_size`` UEs at a time and
+    converted to the OFDM subcarriers of ``numerology`` (delays normalised
+    per UE, so tap 0 is the first arrival). The rare UE for which the path
+    solver finds no path is replaced by a fresh drop.
+
+    With ``ue_speed > 0`` every UE moves horizontally in a random (seeded)
+    direction; ``num_time_steps > 1`` snapshots then follow from the Doppler
+    shifts of the paths over *frozen geometry* (valid over a few
+    wavelengths). For longer horizons, :meth:`generate_trajectory`
+    re-traces the scene along a trajectory.
+
+    Parameters
+    ----------
+    name : `str`, (default "rt")
+        Registry name
+
+    scene : `str`, (default "munich")
+        One of :data:`SCENES`
+
+    numerology : :class:`~lasco_sionna.channels.Numerology`, (default `Numerology()`)
+        OFDM numerology (carrier frequency and subcarriers)
+
+    bs_array : :class:`~lasco_sionna.channels.BSArray`, (default `BSArray()`)
+        BS array (32-element ULA by default)
+
+    seed : `int`, (default 0)
+        Default seed of :meth:`generate`
+
+    normalize : `bool`, (default `True`)
+        Normalise each UE channel to unit mean energy per element
+
+    bs_position : `None` (default) | [3], `float`
+        BS site [m]; `None` places it ``bs_height`` above whatever surface
+        (ground or roof) lies below the centre of the scene
+
+    bs_height : `float`, (default 25.0)
+        Mast height used when ``bs_position`` is `None` [m]
+
+    bs_orientation : [3], `float`, (default (0, 0, 0))
+        BS array orientation (yaw, pitch, roll) [rad], Sionna RT convention
+
+    ue_height : `float`, (default 1.5)
+        UE antenna height above the ground plane z = 0 [m]
+
+    ue_speed : `float`, (default 0.0)
+        UE speed [m/s] for time-varying channels
+
+    min_gain_db : `float`, (default -110.0)
+        Minimum path gain of a UE drop [dB]
+
+    min_ue_distance : `float`, (default 10.0)
+        Minimum BS-UE distance [m]
+
+    max_ue_distance : `None` (default) | `float`
+        Maximum BS-UE distance [m]
+
+    max_depth : `int`, (default 3)
+        Maximum number of interactions of a path
+
+    samples_per_src : `int`, (default 100000)
+        Rays shot by the path solver (Sionna's default is 1e6: raise it on
+        a GPU for completeness of weak paths)
+
+    batch_size : `int`, (default 100)
+        UEs traced per path-solver call
+
+    cell_size : `float`, (default 5.0)
+        Cell size of the coverage map used for UE drops [m]
+    """
+
+    kind = "raytraced"
+
+    def __init__(self, name="rt", scene="munich", numerology=Numerology(),
+                 bs_array=BSArray(), seed=0, normalize=True,
+                 bs_position=None, bs_height=25.0,
+                 bs_orientation=(0.0, 0.0, 0.0), ue_height=1.5,
+                 ue_speed=0.0, min_gain_db=-110.0, min_ue_distance=10.0,
+                 max_ue_distance=None, max_depth=3, samples_per_src=100000,
+                 batch_size=100, cell_size=5.0):
+        super().__init__(name, numerology, bs_array, seed, normalize)
+        check_choice("scene", scene, SCENES)
+        self.scene = scene
+        if bs_position is not None:
+            bs_position = [float(v) for v in bs_position]
+            if len(bs_position) != 3 or not np.all(np.isfinite(bs_position)):
+                raise ValueError("`bs_position` must be 3 finite coordinates "
+                                 f"[m], got {bs_position}")
+        self.bs_position = bs_position
+        self.bs_height = float(check_positive("bs_height", bs_height))
+        self.bs_orientation = [float(v) for v in bs_orientation]
+        if len(self.bs_orientation) != 3:
+            raise ValueError("`bs_orientation` must be (yaw, pitch, roll), "
+                             f"got {bs_orientation}")
+        self.ue_height = float(check_positive("ue_height", ue_height))
+        self.ue_speed = float(check_positive("ue_speed", ue_speed,
+                                             allow_zero=True))
+        self.min_gain_db = float(min_gain_db)
+        self.min_ue_distance = float(check_positive(
+            "min_ue_distance", min_ue_distance, allow_zero=True))
+        self.max_ue_distance = None if max_ue_distance is None else float(
+            check_positive("max_ue_distance", max_ue_distance))
+        self.max_depth = int(check_positive("max_depth", max_depth,
+                                            integer=True, allow_zero=True))
+        self.samples_per_src = int(check_positive(
+            "samples_per_src", samples_per_src, integer=True))
+        self.batch_size = int(check_positive("batch_size", batch_size,
+                                             integer=True))
+        self.cell_size = float(check_positive("cell_size", cell_size))
+        self._site = None
+
+    def _params(self):
+        return {"scene": self.scene, "bs_position": self.bs_position,
+                "bs_height": self.bs_height,
+                "bs_orientation": self.bs_orientation,
+                "ue_height": self.ue_height, "ue_speed": self.ue_speed,
+                "min_gain_db": self.min_gain_db,
+                "min_ue_distance": self.min_ue_distance,
+                "max_ue_distance": self.max_ue_distance,
+                "max_depth": self.max_depth,
+                "samples_per_src": self.samples_per_src,
+                "batch_size": self.batch_size, "cell_size": self.cell_size}
+
+    @property
+    def site(self):
+        """[3], `float` : BS position [m]"""
+        if self._site is None:
+            self._site = self.bs_position or get_worker().call(
+                "default_site", scene=self.scene, height=self.bs_height)
+        return list(self._site)
+
+    def _bs(self):
+        return {**self.bs_array.to_dict(), "position": self.site,
+                "orientation": self.bs_orientation}
+
+    def drop_ues(self, num_ues, seed):
+        """UE positions ``[num_ues, 3]`` [m] (seeded, outdoor, in coverage)"""
+        check_positive("num_ues", num_ues, integer=True)
+        return get_worker().call(
+            "drop_ues", scene=self.scene, bs=self._bs(),
+            carrier_frequency=self.numerology.carrier_frequency,
+            num_ues=int(num_ues), seed=int(seed), ue_height=self.ue_height,
+            min_gain_db=self.min_gain_db, min_dist=self.min_ue_distance,
+            max_dist=self.max_ue_distance, cell_size=self.cell_size,
+            samples_per_tx=1000000, max_depth=self.max_depth)
+
+    def trace(self, positions, velocities=None, num_time_steps=1,
+              sampling_frequency=1.0):
+        # pylint: disable=line-too-long
+        r"""Raw (unnormalised) channels of UEs at given positions
+
+        Input
+        -----
+        positions : [num_ues, 3], `float`
+            UE positions [m]
+
+        velocities : `None` (default) | [num_ues, 3], `float`
+            UE velocities [m/s]
+
+        num_time_steps : `int`, (default 1)
+            Snapshots (Doppler over frozen geometry)
+
+        sampling_frequency : `float`, (default 1.0)
+            Snapshot rate [Hz]
+
+        Output
+        ------
+        h : [num_ues, num_bs_ant, num_time_steps, fft_size], `np.complex64`
+            Channels; all-zero for UEs without any path
+        """
+        positions = np.asarray(positions, np.float64)
+        if positions.ndim != 2 or positions.shape[1] != 3:
+            raise ValueError("`positions` must have shape [num_ues, 3], got "
+                             f"{positions.shape}")
+        return get_worker().call(
+            "trace", scene=self.scene, bs=self._bs(),
+            carrier_frequency=self.numerology.carrier_frequency,
+            ue_positions=positions, ue_velocities=velocities,
+            frequencies=self.numerology.frequencies,
+            num_time_steps=int(num_time_steps),
+            sampling_frequency=float(sampling_frequency),
+            max_depth=self.max_depth, samples_per_src=self.samples_per_src,
+            batch_size=self.batch_size)
+
+    def _velocities(self, num, rng):
+        phi = rng.uniform(0.0, 2 * np.pi, num)
+        return self.ue_speed * np.stack([np.cos(phi), np.sin(phi),
+                                         np.zeros(num)], axis=1)
+
+    def _generate(self, num_samples, seed, num_time_steps, sampling_frequency):
+        rng = np.random.default_rng([seed, 0xD0])
+        positions = np.zeros([0, 3])
+        h = np.zeros([0, self.num_bs_ant, num_time_steps,
+                      self.numerology.fft_size], np.complex64)
+        velocities = np.zeros([0, 3])
+        for attempt in range(10):
+            need = num_samples - len(h)
+            if need == 0:
+                break
+            pos = self.drop_ues(need, seed=seed * 7919 + attempt)
+            vel = self._velocities(need, rng)
+            hh = self.trace(pos, vel, num_time_steps, sampling_frequency)
+            ok = np.sum(np.abs(hh) ** 2, axis=(1, 2, 3)) > 0
+            positions = np.concatenate([positions, pos[ok]])
+            velocities = np.concatenate([velocities, vel[ok]])
+            h = np.concatenate([h, hh[ok]])
+        if len(h) < num_samples:
+            raise RuntimeError(f"{self.name}: only {len(h)} of {num_samples} "
+                               "dropped UEs have paths; lower `min_gain_db` "
+                               "or raise `samples_per_src`")
+        # [num_samples, 1, 1, 1, num_bs_ant, num_time_steps, fft_size]
+        h = h[:, np.newaxis, np.newaxis, np.newaxis]
+        return h, {"ue_position": positions.astype(np.float32),
+                   "ue_velocity": velocities.astype(np.float32)}
+
+    def generate_trajectory(self, start, velocity, num_steps, step_duration):
+        # pylint: disable=line-too-long
+        r"""Re-traced channels along a straight trajectory
+
+        Every point ``start + velocity * t`` (``t = i * step_duration``) is
+        traced (one receiver per point, in batches), so the geometry evolves,
+        unlike Doppler over frozen geometry.
+
+        Input
+        -----
+        start : [3], `float`
+            Start position [m]
+
+        velocity : [3], `float`
+            Velocity [m/s]
+
+        num_steps : `int`
+            Number of points
+
+        step_duration : `float`
+            Time between points [s]
+
+        Output
+        ------
+        h : [num_steps, 1, 1, 1, num_bs_ant, 1, fft_size], `np.complex64`
+            Channels, normalised jointly (unit mean energy per element over
+            the trajectory) if the environment normalises
+        """
+        check_positive("num_steps", num_steps, integer=True)
+        check_positive("step_duration", step_duration)
+        start = np.asarray(start, np.float64).reshape(3)
+        velocity = np.asarray(velocity, np.float64).reshape(3)
+        t = np.arange(num_steps)[:, None] * step_duration
+        h = self.trace(start + velocity * t,
+                       np.repeat(velocity[None], num_steps, axis=0))
+        if self.normalize:
+            energy = np.mean(np.abs(h) ** 2)
+            if energy <= 0:
+                raise ValueError("no path along the trajectory")
+            h = h / np.sqrt(energy)
+        # [num_steps, 1, 1, 1, num_bs_ant, 1, fft_size]
+        return h[:, None, None, None].astype(np.complex64)
+
+
+def _register_builtin():
+    descriptions = {
+        "munich": "Sionna RT Munich old town (urban macro, 1.5 x 1.2 km)",
+        "etoile": "Sionna RT Paris Etoile (radial avenues, 0.85 x 0.7 km)",
+        "florence": "Sionna RT Florence centre (dense old town, 1 x 1.1 km)",
+        "san_francisco": "Sionna RT San Francisco (high-rise, 1.2 x 0.9 km)",
+        "simple_street_canyon": "Sionna RT street canyon (190 x 120 m)",
+        "simple_street_canyon_with_cars":
+            "Sionna RT street canyon with parked cars (190 x 120 m)",
+    }
+    for scene, desc in descriptions.items():
+        def factory(name, _scene=scene, **kwargs):
+            return RayTracedEnvironment(name=name, scene=_scene, **kwargs)
+        register_environment(f"rt-{scene}", factory, "raytraced",
+                             desc + "; BS 25 m above the scene centre")
+
+
+_register_builtin()

@@ -1,0 +1,336 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""Sionna RT in a persistent worker subprocess
+
+Importing TensorFlow before Mitsuba/Dr.Jit and then ray tracing crashes the
+process (LLVM clash: abort at exit or segfault in the path solver). The
+parent process (yours, with TensorFlow) therefore never imports Mitsuba,
+Dr.Jit or ``sionna.rt``: :class:`RTWorker` starts a child interpreter that
+imports ``sionna.rt`` *first* and serves ray-tracing requests over a pipe,
+returning NumPy arrays. The child never imports TensorFlow.
+
+Protocol: length-prefixed pickles on the child's stdin/stdout. The child
+moves its own fd 1 to stderr so that prints of Mitsuba or Sionna cannot
+corrupt the protocol stream.
+"""
+
+import atexit
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+
+_HEADER = struct.Struct("<Q")
+
+
+def _send(stream, obj):
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def _recv(stream):
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(head)
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)
+
+
+class RTWorker:
+    """Client of one ray-tracing worker subprocess
+
+    The subprocess starts at the first :meth:`call` and lives until
+    :meth:`close` (or interpreter exit). Calls are serialised by a lock.
+    """
+
+    def __init__(self):
+        self._proc = None
+        self._lock = threading.Lock()
+
+    def _start(self):
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        # Run this file by path: importing the lasco_sionna.channels package
+        # would pull in TensorFlow, which the worker does not need
+        code = ("import sionna.rt, runpy; runpy.run_path("
+                f"{os.path.abspath(__file__)!r}, run_name='__main__')")
+        self._proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [sys.executable, "-c", code], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, env=env)
+
+    def call(self, function, **kwargs):
+        """Run ``function`` of the worker with ``kwargs``; return its result
+
+        Input
+        -----
+        function : `str`
+            Name of a function in :data:`FUNCTIONS`
+
+        kwargs :
+            Its keyword arguments (picklable)
+
+        Output
+        ------
+        result :
+            Its return value (NumPy arrays, dicts, ...)
+        """
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._start()
+            try:
+                _send(self._proc.stdin, (function, kwargs))
+                reply = _recv(self._proc.stdout)
+            except (BrokenPipeError, OSError):
+                reply = None
+            if reply is None:
+                code = self._proc.wait()
+                self._proc = None
+                raise RuntimeError(f"the ray-tracing worker died (exit code "
+                                   f"{code}) during {function!r}; see its "
+                                   "messages above on stderr")
+            status, value = reply
+            if status == "error":
+                raise RuntimeError(f"ray tracing failed in the worker "
+                                   f"({function}):\n{value}")
+            return value
+
+    def close(self):
+        """Stop the worker subprocess"""
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None:
+                try:
+                    self._proc.stdin.close()
+                    self._proc.wait(timeout=30)
+                except (OSError, subprocess.TimeoutExpired):
+                    self._proc.kill()
+            self._proc = None
+
+
+_WORKER = None
+
+
+def get_worker():
+    """:class:`RTWorker` shared by the process (started lazily)"""
+    global _WORKER  # pylint: disable=global-statement
+    if _WORKER is None:
+        _WORKER = RTWorker()
+        atexit.register(_WORKER.close)
+    return _WORKER
+
+
+# ---------------------------------------------------------------------------
+# Child side: everything below runs in the worker (sionna.rt imported first)
+# ---------------------------------------------------------------------------
+
+_SCENES = {}
+_RADIO_MAPS = {}
+
+
+def _scene(name):
+    import sionna.rt  # pylint: disable=import-outside-toplevel
+    if name not in _SCENES:
+        if not hasattr(sionna.rt.scene, name):
+            raise ValueError(f"unknown Sionna RT scene {name!r}")
+        _SCENES[name] = sionna.rt.load_scene(getattr(sionna.rt.scene, name),
+                                             merge_shapes=True)
+    return _SCENES[name]
+
+
+def _configure(scene_name, bs, carrier_frequency):
+    """Load a scene, set arrays and the single BS; remove all receivers"""
+    # pylint: disable=import-outside-toplevel
+    from sionna.rt import PlanarArray, Transmitter
+    scene = _scene(scene_name)
+    scene.frequency = float(carrier_frequency)
+    scene.tx_array = PlanarArray(
+        num_rows=bs["num_rows"], num_cols=bs["num_cols"],
+        vertical_spacing=0.5, horizontal_spacing=0.5,
+        pattern="tr38901" if bs["pattern"] == "38.901" else "iso",
+        polarization="V" if bs["polarization"] == "single" else "cross")
+    scene.rx_array = PlanarArray(num_rows=1, num_cols=1, pattern="iso",
+                                 polarization="V")
+    for name in list(scene.transmitters) + list(scene.receivers):
+        scene.remove(name)
+    scene.add(Transmitter("bs", position=[float(v) for v in bs["position"]],
+                          orientation=[float(v) for v in
+                                       bs["orientation"]]))
+    return scene
+
+
+def scene_info(scene):
+    """Bounding box of a scene: ``{"min": [x, y, z], "max": [x, y, z]}``"""
+    bbox = _scene(scene).mi_scene.bbox()
+    return {"min": [float(v) for v in bbox.min],
+            "max": [float(v) for v in bbox.max]}
+
+
+def default_site(scene, height):
+    """BS position ``height`` metres above whatever is below the scene centre"""
+    import mitsuba as mi  # pylint: disable=import-outside-toplevel
+    info = scene_info(scene)
+    cx = 0.5 * (info["min"][0] + info["max"][0])
+    cy = 0.5 * (info["min"][1] + info["max"][1])
+    ray = mi.Ray3f(mi.Point3f(cx, cy, info["max"][2] + 10.0),
+                   mi.Vector3f(0.0, 0.0, -1.0))
+    si = _scene(scene).mi_scene.ray_intersect(ray)
+    ground = float((info["max"][2] + 10.0 - si.t)[0]) if bool(
+        si.is_valid()[0]) else 0.0
+    return [cx, cy, ground + float(height)]
+
+
+def drop_ues(scene, bs, carrier_frequency, num_ues, seed, ue_height,
+             min_gain_db, min_dist, max_dist, cell_size, samples_per_tx,
+             max_depth):
+    """UE positions ``[num_ues, 3]`` where a radio map shows coverage
+
+    The coverage map (path gain from the BS on a horizontal plane at
+    ``ue_height`` covering the scene) is cached per configuration; UEs are
+    sampled in cells with path gain >= ``min_gain_db`` at distances in
+    ``[min_dist, max_dist]`` from the BS.
+    """
+    # pylint: disable=import-outside-toplevel
+    import numpy as np
+    from sionna.rt import RadioMapSolver
+    key = (scene, repr(bs), carrier_frequency, ue_height, cell_size,
+           samples_per_tx, max_depth)
+    if key not in _RADIO_MAPS:
+        sc = _configure(scene, bs, carrier_frequency)
+        info = scene_info(scene)
+        center = [0.5 * (info["min"][0] + info["max"][0]),
+                  0.5 * (info["min"][1] + info["max"][1]), float(ue_height)]
+        size = [info["max"][0] - info["min"][0],
+                info["max"][1] - info["min"][1]]
+        _RADIO_MAPS[key] = RadioMapSolver()(
+            sc, center=center, orientation=[0.0, 0.0, 0.0], size=size,
+            cell_size=[float(cell_size)] * 2, samples_per_tx=samples_per_tx,
+            max_depth=max_depth)
+    rm = _RADIO_MAPS[key]
+    pos = np.zeros([0, 3])
+    for attempt in range(8):
+        # Oversample, then keep outdoor positions (the measurement plane
+        # cuts through buildings, which refraction lets rays enter)
+        cand, _ = rm.sample_positions(
+            num_pos=3 * int(num_ues), metric="path_gain",
+            min_val_db=min_gain_db, min_dist=min_dist, max_dist=max_dist,
+            center_pos=True, seed=int(seed) * 9973 + attempt)
+        cand = np.asarray(cand.numpy() if hasattr(cand, "numpy") else cand,
+                          dtype=np.float64).reshape(-1, 3)
+        cand = cand[np.all(np.isfinite(cand), axis=1)]
+        cand[:, 2] = ue_height
+        pos = np.concatenate([pos, cand[_outdoor(scene, cand)]])
+        if len(pos) >= num_ues:
+            return pos[:num_ues]
+    raise ValueError(f"no coverage: could not drop {num_ues} outdoor UEs "
+                     f"with path gain >= {min_gain_db} dB at distances "
+                     f"[{min_dist}, {max_dist}] m in {scene!r}")
+
+
+def _outdoor(scene, positions):
+    """`bool` mask of positions with open sky above (no surface hit upwards)"""
+    # pylint: disable=import-outside-toplevel
+    import mitsuba as mi
+    import numpy as np
+    if len(positions) == 0:
+        return np.zeros([0], bool)
+    p = np.asarray(positions, np.float32)
+    ray = mi.Ray3f(mi.Point3f(p[:, 0], p[:, 1], p[:, 2]),
+                   mi.Vector3f(0.0, 0.0, 1.0))
+    hit = _scene(scene).mi_scene.ray_test(ray)
+    return ~np.asarray(hit, bool)
+
+
+def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
+          frequencies, num_time_steps, sampling_frequency, max_depth,
+          samples_per_src, batch_size, seed=42):
+    """OFDM channels ``[num_ues, num_bs_ant, num_time_steps, fft_size]``
+
+    Paths are computed for ``batch_size`` receivers at a time
+    (:class:`~sionna.rt.PathSolver`, synthetic array) and converted with
+    :meth:`~sionna.rt.Paths.cfr` (delays normalised per link). UEs without
+    any path get an all-zero channel.
+    """
+    # pylint: disable=import-outside-toplevel
+    import numpy as np
+    from sionna.rt import PathSolver, Receiver
+    sc = _configure(scene, bs, carrier_frequency)
+    solver = PathSolver()
+    pos = np.asarray(ue_positions, np.float64)
+    vel = np.zeros_like(pos) if ue_velocities is None else \
+        np.asarray(ue_velocities, np.float64)
+    out = []
+    for start in range(0, len(pos), batch_size):
+        names = []
+        for i in range(start, min(start + batch_size, len(pos))):
+            names.append(f"ue{i}")
+            sc.add(Receiver(names[-1], position=[float(v) for v in pos[i]],
+                            velocity=[float(v) for v in vel[i]]))
+        paths = solver(sc, max_depth=max_depth,
+                       samples_per_src=int(samples_per_src),
+                       synthetic_array=True, seed=seed)
+        h = paths.cfr(frequencies=np.asarray(frequencies, np.float32),
+                      sampling_frequency=float(sampling_frequency),
+                      num_time_steps=int(num_time_steps),
+                      normalize_delays=True, out_type="numpy")
+        # [num_rx, num_rx_ant, num_tx, num_tx_ant, num_time_steps, fft_size]
+        h = np.asarray(h).astype(np.complex64)
+        # [num_rx, num_tx_ant, num_time_steps, fft_size]
+        out.append(h[:, 0, 0])
+        for name in names:
+            sc.remove(name)
+    return np.concatenate(out, axis=0)
+
+
+def direct_trace(scene, bs, carrier_frequency, ue_positions, frequencies,
+                 max_depth, samples_per_src, batch_size):
+    """The textbook loop (benchmark yardstick): fresh receivers and solver per batch"""
+    return trace(scene, bs, carrier_frequency, ue_positions, None,
+                 frequencies, 1, 1.0, max_depth, samples_per_src, batch_size)
+
+
+def ping():
+    """Health check: the worker's Mitsuba variant and whether TF is loaded"""
+    import mitsuba as mi  # pylint: disable=import-outside-toplevel
+    return {"variant": mi.variant(), "tensorflow": "tensorflow" in sys.modules}
+
+
+def fail(message):
+    """Raise in the worker (used by tests of error propagation)"""
+    raise ValueError(message)
+
+
+#: Functions served by the worker
+FUNCTIONS = {f.__name__: f for f in (scene_info, default_site, drop_ues,
+                                     trace, direct_trace, ping, fail)}
+
+
+def _serve():
+    proto_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    proto_in = sys.stdin.buffer
+    import traceback  # pylint: disable=import-outside-toplevel
+    while True:
+        msg = _recv(proto_in)
+        if msg is None:
+            break
+        name, kwargs = msg
+        try:
+            if name not in FUNCTIONS:
+                raise ValueError(f"unknown worker function {name!r}; valid: "
+                                 + ", ".join(sorted(FUNCTIONS)))
+            reply = ("ok", FUNCTIONS[name](**kwargs))
+        except Exception:  # pylint: disable=broad-except
+            reply = ("error", traceback.format_exc())
+        _send(proto_out, reply)
+
+
+if __name__ == "__main__":
+    _serve()
