@@ -1,0 +1,6 @@
+"""``python -m lasco_sionna.sweep CONFIG``"""
+import sys
+
+from lasco_sionna.sweep.cli import main
+
+sys.exit(main())

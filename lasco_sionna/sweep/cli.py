@@ -1,0 +1,109 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""Command line: ``python -m lasco_sionna.sweep CONFIG [options]``"""
+
+import argparse
+import sys
+
+import pandas as pd
+
+from lasco_sionna.sweep.config import expand, load_config
+from lasco_sionna.sweep.executors import get_executor
+from lasco_sionna.sweep.plots import plot_results
+from lasco_sionna.sweep.store import ResultStore
+
+
+def run_sweep(config, executor="local", num_workers=None, overwrite=False,
+              plots=True, max_points=None, progress=True):
+    """Run (or resume) a sweep; return its results table
+
+    Input
+    -----
+    config : :class:`~lasco_sionna.sweep.config.SweepConfig`
+        The sweep
+
+    executor : "local" (default) | "ray"
+        Where points run
+
+    num_workers : `None` (default) | `int`
+        CPUs of a local Ray instance
+
+    overwrite : `bool`, (default `False`)
+        Discard earlier results in the output directory
+
+    plots : `bool`, (default `True`)
+        Draw the plots of ``config.plots``
+
+    max_points : `None` (default) | `int`
+        Stop after this many new points (the rest is done on resume)
+
+    progress : `bool`, (default `True`)
+        Progress bars
+
+    Output
+    ------
+    table : `pandas.DataFrame`
+        All finished points
+    """
+    store = ResultStore(config, overwrite=overwrite)
+    done = store.done_ids()
+    todo = [p for p in expand(config) if p["point_id"] not in done]
+    if max_points is not None:
+        todo = todo[:max_points]
+    if todo:
+        get_executor(executor, num_workers, progress).run(
+            config.evaluator, todo, store.record)
+    table = store.table()
+    if plots:
+        plot_results(table, config.plots, config.output)
+    return table
+
+
+def main(argv=None):
+    """Entry point; returns the exit code"""
+    ap = argparse.ArgumentParser(
+        prog="python -m lasco_sionna.sweep",
+        description="Run a batch simulation described by a YAML config; "
+                    "finished points are saved at once and skipped on "
+                    "resume.")
+    ap.add_argument("config", help="YAML sweep config (see sims/configs/)")
+    ap.add_argument("--output", help="output directory (overrides the config)")
+    ap.add_argument("--executor", default="local", choices=("local", "ray"))
+    ap.add_argument("--workers", type=int, default=None,
+                    help="CPUs of a local Ray instance")
+    ap.add_argument("--overwrite", action="store_true",
+                    help="discard earlier results in the output directory")
+    ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--max-points", type=int, default=None,
+                    help="stop after this many new points")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override, e.g. fixed.dataset_size=100 or "
+                         "grid.ebno_db=[0,5] (repeatable)")
+    args = ap.parse_args(argv)
+    overrides = list(args.set)
+    if args.output:
+        overrides.append(f"output={args.output}")
+    try:
+        config = load_config(args.config, overrides)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    table = run_sweep(config, args.executor, args.workers, args.overwrite,
+                      not args.no_plots, args.max_points)
+    keys = list(config.grid) + [c for c in table.columns
+                                if c not in config.fixed
+                                and c not in config.grid
+                                and c not in ("point_id", "seed",
+                                              "params_json")]
+    with pd.option_context("display.width", 200, "display.max_columns", 30,
+                           "display.float_format", "{:.4g}".format):
+        print(table[[k for k in keys if k in table]].to_string(index=False))
+    print(f"\n{len(table)} points in {config.output}/results.csv"
+          + ("" if args.no_plots else
+             f"; plots: {', '.join(config.plots.get('y') or [])}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""Sweep configuration: YAML schema, validation, overrides and grid expansion
+
+A sweep config (see ``sims/configs/quickstart.yaml``)::
+
+    name: quickstart                 # required
+    output: results/quickstart       # default: results/<name>
+    seed: 1                          # default: 0
+    evaluator: package.module:function   # required; function(point) -> dict
+    fixed: {num_users: 4}            # parameters of every point
+    grid:                            # required; the Cartesian product
+      environment: [rt-munich, cdl-c]
+      csi: [perfect, {name: quantized, bit_budget: 8192}]
+      ebno_db: [-5.0, 0.0, 5.0]
+    plots: {x: ebno_db, y: [bler], facet: environment, hue: [csi], logy: [bler]}
+
+Every point is ``fixed`` + one grid combination + ``seed`` + ``point_id``.
+The id is a hash of the point's parameters, and the seed is derived from
+(sweep seed, id), so neither depends on the executor or the order.
+"""
+
+import copy
+import hashlib
+import importlib
+import itertools
+import json
+import os
+from dataclasses import dataclass, field
+
+import yaml
+
+TOP_LEVEL_KEYS = ("name", "output", "seed", "evaluator", "fixed", "grid",
+                  "plots")
+PLOT_KEYS = ("x", "y", "facet", "hue", "logy")
+
+
+@dataclass
+class SweepConfig:
+    """A validated sweep configuration (see the module docstring)"""
+
+    name: str
+    evaluator: str
+    grid: dict
+    output: str = None
+    seed: int = 0
+    fixed: dict = field(default_factory=dict)
+    plots: dict = field(default_factory=dict)
+
+    def to_dict(self):
+        """`dict` : The configuration as written to ``config.yaml``"""
+        return {"name": self.name, "output": self.output, "seed": self.seed,
+                "evaluator": self.evaluator, "fixed": self.fixed,
+                "grid": self.grid, "plots": self.plots}
+
+    def identity(self):
+        """`dict` : What determines the results (resume must match it)"""
+        return {"seed": self.seed, "evaluator": self.evaluator,
+                "fixed": self.fixed, "grid": self.grid}
+
+
+def canonical(value):
+    """`str` : Canonical JSON of a parameter value (sorted keys)"""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def label(value):
+    """`str` : Readable label of a parameter value
+
+    ``{"name": "quantized", "bit_budget": 8192}`` -> ``quantized(bit_budget=8192)``
+    """
+    if isinstance(value, dict):
+        params = {k: v for k, v in value.items() if k != "name"}
+        inner = ",".join(f"{k}={label(v)}" for k, v in sorted(params.items()))
+        return f"{value.get('name', '')}({inner})" if "name" in value else \
+            f"({inner})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(label(v) for v in value) + "]"
+    return str(value)
+
+
+def parse_config(raw, source="<dict>"):
+    """Validate a raw config `dict` and return a :class:`SweepConfig`
+
+    Input
+    -----
+    raw : `dict`
+        Parsed YAML
+
+    source : `str`
+        Where it came from (used in error messages)
+
+    Output
+    ------
+    config : :class:`SweepConfig`
+    """
+    where = f"sweep config {source}"
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: must be a mapping of "
+                         f"{', '.join(TOP_LEVEL_KEYS)}, got {raw!r}")
+    unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; allowed: "
+                         + ", ".join(TOP_LEVEL_KEYS))
+    for key in ("name", "evaluator", "grid"):
+        if key not in raw:
+            raise ValueError(f"{where}: missing required key {key!r}")
+    name = raw["name"]
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{where}: `name` must be a non-empty string, got "
+                         f"{name!r}")
+    evaluator = raw["evaluator"]
+    if not isinstance(evaluator, str) or evaluator.count(":") != 1 or \
+            not all(evaluator.split(":")):
+        raise ValueError(f"{where}: `evaluator` must be 'module:function', "
+                         f"got {evaluator!r}")
+    seed = raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"{where}: `seed` must be an integer >= 0, got "
+                         f"{seed!r}")
+    fixed = raw.get("fixed") or {}
+    if not isinstance(fixed, dict):
+        raise ValueError(f"{where}: `fixed` must be a mapping, got {fixed!r}")
+    grid = raw["grid"]
+    if not isinstance(grid, dict) or not grid:
+        raise ValueError(f"{where}: `grid` must be a non-empty mapping of "
+                         f"parameter -> list of values, got {grid!r}")
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"{where}: grid values of {key!r} must be a "
+                             f"non-empty list, got {values!r}")
+    overlap = sorted(set(fixed) & set(grid))
+    if overlap:
+        raise ValueError(f"{where}: {overlap} appear in both `fixed` and "
+                         "`grid`")
+    for reserved in ("seed", "point_id"):
+        if reserved in fixed or reserved in grid:
+            raise ValueError(f"{where}: {reserved!r} is set per point and "
+                             "cannot be a parameter")
+    plots = raw.get("plots") or {}
+    if not isinstance(plots, dict):
+        raise ValueError(f"{where}: `plots` must be a mapping, got {plots!r}")
+    bad = sorted(set(plots) - set(PLOT_KEYS))
+    if bad:
+        raise ValueError(f"{where}: unknown plot key(s) {bad}; allowed: "
+                         + ", ".join(PLOT_KEYS))
+    output = raw.get("output") or os.path.join("results", name)
+    return SweepConfig(name=name, evaluator=evaluator, grid=grid,
+                       output=output, seed=seed, fixed=fixed, plots=plots)
+
+
+def apply_override(raw, assignment):
+    """Apply one ``key=value`` override to a raw config `dict` (in place)
+
+    ``key`` is dotted (``fixed.dataset_size``, ``grid.ebno_db``, ``seed``);
+    ``value`` is parsed as YAML (``[0, 5]``, ``{name: type1}``, ``3``).
+    """
+    if "=" not in assignment:
+        raise ValueError(f"override {assignment!r} must look like key=value")
+    key, value = assignment.split("=", 1)
+    parts = key.strip().split(".")
+    if parts[0] not in TOP_LEVEL_KEYS:
+        raise ValueError(f"override {assignment!r}: unknown key {parts[0]!r}; "
+                         "allowed: " + ", ".join(TOP_LEVEL_KEYS))
+    node = raw
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ValueError(f"override {assignment!r}: {part!r} is not a "
+                             "mapping")
+    node[parts[-1]] = yaml.safe_load(value)
+    return raw
+
+
+def load_config(path, overrides=()):
+    """Read, override and validate a YAML sweep config
+
+    Input
+    -----
+    path : `str`
+        YAML file
+
+    overrides : `list` of `str`
+        ``key=value`` overrides (see :func:`apply_override`)
+
+    Output
+    ------
+    config : :class:`SweepConfig`
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"sweep config {path!r} does not exist")
+    with open(path, encoding="utf-8") as f:
+        try:
+            raw = yaml.safe_load(f)
+        except yaml.YAMLError as e:
+            raise ValueError(f"sweep config {path}: malformed YAML: {e}") \
+                from e
+    raw = copy.deepcopy(raw) if isinstance(raw, dict) else raw
+    if isinstance(raw, dict):
+        for assignment in overrides:
+            apply_override(raw, assignment)
+    return parse_config(raw, source=path)
+
+
+def point_id(params):
+    """`str` : Stable 12-hex-digit id of a point's parameters"""
+    return hashlib.sha256(canonical(params).encode()).hexdigest()[:12]
+
+
+def point_seed(sweep_seed, pid):
+    """`int` : Seed of a point, derived from the sweep seed and its id"""
+    digest = hashlib.sha256(f"{sweep_seed}:{pid}".encode()).hexdigest()
+    return int(digest[:8], 16) % (2 ** 31 - 1)
+
+
+def expand(config):
+    """All points of a sweep, in grid order
+
+    Output
+    ------
+    points : `list` of `dict`
+        ``fixed`` + grid combination + ``seed`` + ``point_id``
+    """
+    keys = list(config.grid)
+    points = []
+    for combo in itertools.product(*(config.grid[k] for k in keys)):
+        params = {**config.fixed, **dict(zip(keys, combo))}
+        pid = point_id(params)
+        points.append({**params, "seed": point_seed(config.seed, pid),
+                       "point_id": pid})
+    return points
+
+
+def load_evaluator(spec):
+    """The callable named by ``"module:function"``"""
+    module, func = spec.split(":")
+    try:
+        fn = getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError) as e:
+        raise ValueError(f"cannot load evaluator {spec!r}: {e}") from e
+    if not callable(fn):
+        raise ValueError(f"evaluator {spec!r} is not callable")
+    return fn

@@ -1,0 +1,131 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""Executors: run sweep points in-process or on Ray, recording each as it finishes"""
+
+import os
+import time
+import traceback
+
+from tqdm.auto import tqdm
+
+from lasco_sionna.sweep.config import load_evaluator
+
+
+def _timed(evaluator, point):
+    t0 = time.perf_counter()
+    metrics = evaluator(dict(point))
+    if not isinstance(metrics, dict):
+        raise TypeError(f"the evaluator must return a dict of metrics, got "
+                        f"{type(metrics).__name__}")
+    return metrics, time.perf_counter() - t0
+
+
+class PointError(RuntimeError):
+    """A sweep point failed (carries the point and the remote traceback)"""
+
+
+class LocalExecutor:
+    """Runs points one after the other in this process
+
+    Parameters
+    ----------
+    progress : `bool`, (default `True`)
+        Show a progress bar
+    """
+
+    def __init__(self, progress=True):
+        self.progress = progress
+
+    def run(self, evaluator, points, on_result):
+        """Evaluate ``points``; call ``on_result(point, metrics, elapsed_s)`` for each
+
+        Input
+        -----
+        evaluator : `str`
+            ``"module:function"``
+
+        points : `list` of `dict`
+            Points to evaluate
+
+        on_result : `callable`
+            Called as soon as a point finishes
+        """
+        fn = load_evaluator(evaluator)
+        for point in tqdm(points, desc="sweep", unit="point",
+                          disable=not self.progress):
+            try:
+                metrics, elapsed = _timed(fn, point)
+            except Exception as e:
+                raise PointError(f"point {point['point_id']} {point} failed: "
+                                 f"{e}") from e
+            on_result(point, metrics, elapsed)
+
+
+def _ray_task(evaluator, point):
+    try:
+        return "ok", _timed(load_evaluator(evaluator), point)
+    except Exception:  # pylint: disable=broad-except
+        return "error", traceback.format_exc()
+
+
+class RayExecutor:
+    """Runs points as Ray tasks (one CPU each), recording each as it finishes
+
+    Connects to ``$RAY_ADDRESS`` if set, else starts a local Ray instance.
+    Results equal the local executor's because every point carries its own
+    seed.
+
+    Parameters
+    ----------
+    num_workers : `None` (default) | `int`
+        CPUs of a local Ray instance (all if `None`)
+
+    progress : `bool`, (default `True`)
+        Show a progress bar
+    """
+
+    def __init__(self, num_workers=None, progress=True):
+        self.num_workers = num_workers
+        self.progress = progress
+
+    def run(self, evaluator, points, on_result):
+        """Same contract as :meth:`LocalExecutor.run`"""
+        try:
+            import ray  # pylint: disable=import-outside-toplevel
+        except ImportError as e:
+            raise ImportError("the Ray executor needs Ray: pip install "
+                              "'lasco-sionna[distributed]'") from e
+        load_evaluator(evaluator)  # fail early on a bad spec
+        if not ray.is_initialized():
+            address = os.environ.get("RAY_ADDRESS")
+            kwargs = {} if address else {"num_cpus": self.num_workers}
+            ray.init(address=address, include_dashboard=False,
+                     log_to_driver=False, **kwargs)
+        task = ray.remote(num_cpus=1)(_ray_task)
+        pending = {task.remote(evaluator, p): p for p in points}
+        failure = None
+        with tqdm(total=len(points), desc="sweep (ray)", unit="point",
+                  disable=not self.progress) as bar:
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                point = pending.pop(done[0])
+                status, value = ray.get(done[0])
+                if status == "ok":
+                    on_result(point, *value)
+                elif failure is None:
+                    failure = PointError(f"point {point['point_id']} {point} "
+                                         f"failed on Ray:\n{value}")
+                bar.update(1)
+        if failure is not None:
+            raise failure
+
+
+def get_executor(name, num_workers=None, progress=True):
+    """``"local"`` or ``"ray"`` executor"""
+    if name == "local":
+        return LocalExecutor(progress=progress)
+    if name == "ray":
+        return RayExecutor(num_workers=num_workers, progress=progress)
+    raise ValueError(f"`executor`={name!r} is not valid; allowed: 'local', "
+                     "'ray'")

@@ -1,0 +1,78 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""Plots of a sweep's results table (matplotlib, Agg backend)"""
+
+import os
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-position
+
+from lasco_sionna.utils.io import atomic_path  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def plot_results(table, plots, output):
+    """One PNG per metric: ``x`` vs metric, a panel per ``facet``, a line per ``hue``
+
+    Input
+    -----
+    table : `pandas.DataFrame`
+        Results (see :class:`~lasco_sionna.sweep.store.ResultStore`)
+
+    plots : `dict`
+        ``x`` (column), ``y`` (list of metrics), optional ``facet``
+        (column), ``hue`` (list of columns), ``logy`` (metrics drawn on a
+        log scale; non-positive values are dropped)
+
+    output : `str`
+        Directory of the PNG files
+
+    Output
+    ------
+    paths : `list` of `str`
+        Files written
+    """
+    if not plots or table.empty:
+        return []
+    x = plots.get("x")
+    if x not in table:
+        raise ValueError(f"plot x={x!r} is not a column of the results; "
+                         f"columns: {', '.join(table.columns)}")
+    facet = plots.get("facet")
+    hue = list(plots.get("hue") or [])
+    logy = set(plots.get("logy") or [])
+    facets = sorted(table[facet].unique()) if facet else [None]
+    paths = []
+    for metric in plots.get("y") or []:
+        if metric not in table:
+            raise ValueError(f"plot y={metric!r} is not a column of the "
+                             f"results; columns: {', '.join(table.columns)}")
+        fig, axes = plt.subplots(1, len(facets), squeeze=False,
+                                 figsize=(4.5 * len(facets), 3.5),
+                                 sharey=True)
+        for ax, fval in zip(axes[0], facets):
+            sub = table if fval is None else table[table[facet] == fval]
+            groups = sub.groupby(hue) if hue else [((), sub)]
+            for key, g in groups:
+                g = g.sort_values(x)
+                y = g[metric]
+                if metric in logy:
+                    g, y = g[y > 0], y[y > 0]
+                key = key if isinstance(key, tuple) else (key,)
+                ax.plot(g[x], y, marker="o",
+                        label=", ".join(str(k) for k in key) or metric)
+            if metric in logy:
+                ax.set_yscale("log")
+            ax.set_xlabel(x)
+            ax.set_title(str(fval) if fval is not None else "")
+            ax.grid(True, which="both", alpha=0.3)
+        axes[0][0].set_ylabel(metric)
+        axes[0][-1].legend(fontsize=7)
+        fig.tight_layout()
+        path = os.path.join(output, f"{metric}.png")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
