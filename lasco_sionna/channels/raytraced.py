@@ -227,7 +227,7 @@ class RayTracedEnvironment(Environment):
             need = num_samples - len(h)
             if need == 0:
                 break
-            pos = self.drop_ues(need, seed=seed * 7919 + attempt)
+            pos = self.drop_ues(need, seed=(seed * 7919 + attempt) % 2 ** 31)
             vel = self._velocities(need, rng)
             hh = self.trace(pos, vel, num_time_steps, sampling_frequency)
             ok = np.sum(np.abs(hh) ** 2, axis=(1, 2, 3)) > 0

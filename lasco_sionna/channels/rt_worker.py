@@ -220,7 +220,7 @@ def drop_ues(scene, bs, carrier_frequency, num_ues, seed, ue_height,
         cand, _ = rm.sample_positions(
             num_pos=3 * int(num_ues), metric="path_gain",
             min_val_db=min_gain_db, min_dist=min_dist, max_dist=max_dist,
-            center_pos=True, seed=int(seed) * 9973 + attempt)
+            center_pos=True, seed=(int(seed) * 9973 + attempt) % 2 ** 31)
         cand = np.asarray(cand.numpy() if hasattr(cand, "numpy") else cand,
                           dtype=np.float64).reshape(-1, 3)
         cand = cand[np.all(np.isfinite(cand), axis=1)]

@@ -1,0 +1,35 @@
+"""The link on every kind of environment, through the sweep evaluator"""
+
+import numpy as np
+import pytest
+
+from lasco_sionna.sweep.link_point import evaluate_point
+
+TINY = {"num_users": 2, "numerology": {"fft_size": 32},
+        "bs_array": {"num_cols": 4}, "dataset_size": 12, "batch_size": 2,
+        "max_mc_iter": 1, "rate_batches": 1, "ebno_db": 10.0, "seed": 1}
+
+
+@pytest.mark.parametrize("environment", [
+    "cdl-e", "umi-nlos",
+    {"name": "rt-simple_street_canyon", "samples_per_src": 20000,
+     "max_depth": 2}])
+@pytest.mark.parametrize("csi", ["perfect", {"name": "type1",
+                                             "oversampling": 2,
+                                             "num_subbands": 4}])
+def test_link_runs_on_every_environment_kind(environment, csi):
+    m = evaluate_point({**TINY, "environment": environment, "csi": csi})
+    assert 0 <= m["ber"] <= 1 and 0 <= m["bler"] <= 1
+    assert np.isfinite(m["sum_rate"]) and m["sum_rate"] > 0
+    # type1: 4 subbands x (log2(4 antennas x 2 oversampling) + 4 amplitude bits)
+    want_bits = 64 * 4 * 32 if csi == "perfect" else 4 * (3 + 4)
+    assert m["feedback_bits_per_user"] == want_bits
+
+
+def test_bad_points():
+    with pytest.raises(ValueError, match=r"unknown point keys \['colour'\]"):
+        evaluate_point({**TINY, "environment": "cdl-a", "colour": 1})
+    with pytest.raises(ValueError, match="needs `environment`"):
+        evaluate_point(TINY)
+    with pytest.raises(ValueError, match="unknown environment 'cdl-q'"):
+        evaluate_point({**TINY, "environment": "cdl-q"})
