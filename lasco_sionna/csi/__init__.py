@@ -1,9 +1,11 @@
 """CSI: representations, metrics and the pluggable feedback path"""
 from lasco_sionna.csi.representation import (
     spatial_frequency_to_angular_delay, angular_delay_to_spatial_frequency,
-    complex_to_real_image, real_image_to_complex, normalize_csi)
+    complex_to_real_image, real_image_to_complex, normalize_csi, csi_image,
+    csi_from_image)
 from lasco_sionna.csi.metrics import nmse, nmse_db, cosine_similarity, sgcs
 from lasco_sionna.csi.feedback import (CSIFeedback, PerfectCSI, QuantizedCSI,
                                        get_csi_feedback, list_csi_feedback,
                                        register_csi_feedback)
 from lasco_sionna.csi.codebook import TypeICodebookCSI
+from lasco_sionna.csi.quantizer import UniformQuantizer

@@ -172,3 +172,64 @@ def normalize_csi(x, axes=(-2, -1)):
     for ax in sorted(axes):
         scale = tf.expand_dims(scale, ax if ax >= 0 else len(x.shape) + ax)
     return x * tf.cast(scale, x.dtype), norm
+
+
+def csi_image(h, num_taps=32, precision=None):
+    # pylint: disable=line-too-long
+    r"""Model input: normalised real angular-delay image of spatial-frequency CSI
+
+    Chains :func:`spatial_frequency_to_angular_delay`,
+    :func:`normalize_csi` and :func:`complex_to_real_image`.
+
+    Input
+    -----
+    h : [..., num_ant, fft_size], `tf.complex`
+        Channels
+
+    num_taps : `int`, (default 32)
+        Delay taps kept
+
+    precision : `None` (default) | "single" | "double"
+        Precision of the computation
+
+    Output
+    ------
+    x : [..., 2, num_ant, num_taps], `tf.float`
+        Real image with unit Frobenius norm
+
+    norm : [...], `tf.float`
+        Norm of the truncated complex image
+    """
+    a = spatial_frequency_to_angular_delay(h, num_taps, precision=precision)
+    a, norm = normalize_csi(a)
+    return complex_to_real_image(a), norm
+
+
+def csi_from_image(x, norm, fft_size, precision=None):
+    # pylint: disable=line-too-long
+    r"""Inverse of :func:`csi_image`
+
+    Input
+    -----
+    x : [..., 2, num_ant, num_taps], `tf.float`
+        Real image
+
+    norm : [...], `tf.float`
+        Norm to restore
+
+    fft_size : `int`
+        Subcarriers
+
+    precision : `None` (default) | "single" | "double"
+        Precision of the computation
+
+    Output
+    ------
+    h : [..., num_ant, fft_size], `tf.complex`
+        Channels
+    """
+    a = real_image_to_complex(x)
+    a = a * tf.cast(tf.convert_to_tensor(norm)[..., tf.newaxis, tf.newaxis],
+                    a.dtype)
+    return angular_delay_to_spatial_frequency(a, fft_size,
+                                              precision=precision)

@@ -1,0 +1,5 @@
+"""Models: the UE encoder, the LAM and the SAMs (Keras 3 layers)"""
+from lasco_sionna.models.encoder import LinearProjectionEncoder
+from lasco_sionna.models.lam import TransformerBlock, TransformerLAM
+from lasco_sionna.models.sam import MixerSAM
+from lasco_sionna.models.pretrained import list_pretrained, load_pretrained

@@ -1,0 +1,158 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""The large AI model (LAM): a transformer CSI decoder over delay-tap tokens"""
+
+import keras
+import tensorflow as tf
+
+from lasco_sionna.utils.validation import check_positive
+
+
+@keras.saving.register_keras_serializable(package="lasco_sionna")
+class TransformerBlock(keras.layers.Layer):
+    """Pre-norm transformer encoder block (self-attention + GELU MLP)
+
+    Parameters
+    ----------
+    d_model : `int`
+        Token width
+
+    num_heads : `int`
+        Attention heads
+
+    ff_dim : `int`
+        Hidden width of the MLP
+
+    Input
+    -----
+    x : [batch, num_tokens, d_model], `tf.float32`
+
+    Output
+    ------
+    y : [batch, num_tokens, d_model], `tf.float32`
+    """
+
+    def __init__(self, d_model, num_heads, ff_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.d_model, self.num_heads, self.ff_dim = d_model, num_heads, ff_dim
+        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.attn = keras.layers.MultiHeadAttention(
+            num_heads, d_model // num_heads)
+        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.ff1 = keras.layers.Dense(ff_dim, activation="gelu")
+        self.ff2 = keras.layers.Dense(d_model)
+
+    def build(self, input_shape):
+        self.norm1.build(input_shape)
+        self.attn.build(input_shape, input_shape)
+        self.norm2.build(input_shape)
+        self.ff1.build(input_shape)
+        self.ff2.build(tuple(input_shape[:-1]) + (self.ff_dim,))
+        super().build(input_shape)
+
+    def call(self, x):
+        h = self.norm1(x)
+        x = x + self.attn(h, h)
+        return x + self.ff2(self.ff1(self.norm2(x)))
+
+    def get_config(self):
+        return {**super().get_config(), "d_model": self.d_model,
+                "num_heads": self.num_heads, "ff_dim": self.ff_dim}
+
+
+@keras.saving.register_keras_serializable(package="lasco_sionna")
+class TransformerLAM(keras.layers.Layer):
+    # pylint: disable=line-too-long
+    r"""LAM CSI decoder: a transformer refining the coarse inversion
+
+    Tokens are the delay taps of the angular-delay image (each token holds
+    the real and imaginary parts over all angle bins). A linear embedding,
+    learned position embeddings, ``num_layers`` pre-norm transformer blocks
+    and a linear head predict a correction added to the input (residual), so
+    an untrained LAM returns the coarse inversion.
+
+    Parameters
+    ----------
+    num_ant : `int`, (default 32)
+        Angle bins
+
+    num_taps : `int`, (default 32)
+        Delay taps (tokens)
+
+    d_model : `int`, (default 256)
+        Token width
+
+    num_layers : `int`, (default 6)
+        Transformer blocks
+
+    num_heads : `int`, (default 8)
+        Attention heads
+
+    ff_dim : `int`, (default 512)
+        MLP width
+
+    Input
+    -----
+    x0 : [batch, 2, num_ant, num_taps], `tf.float32`
+        Coarse CSI image (BS-side inversion of the feedback)
+
+    Output
+    ------
+    x_hat : [batch, 2, num_ant, num_taps], `tf.float32`
+        Reconstructed CSI image
+    """
+
+    def __init__(self, num_ant=32, num_taps=32, d_model=256, num_layers=6,
+                 num_heads=8, ff_dim=512, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("num_ant", num_ant), ("num_taps", num_taps),
+                            ("d_model", d_model), ("num_layers", num_layers),
+                            ("num_heads", num_heads), ("ff_dim", ff_dim)):
+            check_positive(name, value, integer=True)
+        if d_model % num_heads:
+            raise ValueError(f"`num_heads`={num_heads} must divide "
+                             f"`d_model`={d_model}")
+        self.num_ant, self.num_taps = num_ant, num_taps
+        self.d_model, self.num_layers = d_model, num_layers
+        self.num_heads, self.ff_dim = num_heads, ff_dim
+        self.embed = keras.layers.Dense(d_model)
+        self.blocks = [TransformerBlock(d_model, num_heads, ff_dim)
+                       for _ in range(num_layers)]
+        self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.head = keras.layers.Dense(2 * num_ant, kernel_initializer="zeros")
+
+    def build(self, input_shape):
+        tokens = (None, self.num_taps, 2 * self.num_ant)
+        self.embed.build(tokens)
+        self.pos = self.add_weight(
+            name="position_embedding", shape=(self.num_taps, self.d_model),
+            initializer=keras.initializers.RandomNormal(stddev=0.02))
+        inner = (None, self.num_taps, self.d_model)
+        for block in self.blocks:
+            block.build(inner)
+        self.norm.build(inner)
+        self.head.build(inner)
+        super().build(input_shape)
+
+    def call(self, x0):
+        x0 = tf.cast(x0, tf.float32)
+        # [batch, num_taps, 2, num_ant]
+        t = tf.transpose(x0, [0, 3, 1, 2])
+        # [batch, num_taps, 2 * num_ant]
+        t = tf.reshape(t, [-1, self.num_taps, 2 * self.num_ant])
+        h = self.embed(t) + self.pos
+        for block in self.blocks:
+            h = block(h)
+        # [batch, num_taps, 2 * num_ant]
+        d = self.head(self.norm(h))
+        # [batch, num_taps, 2, num_ant]
+        d = tf.reshape(d, [-1, self.num_taps, 2, self.num_ant])
+        # [batch, 2, num_ant, num_taps]
+        return x0 + tf.transpose(d, [0, 2, 3, 1])
+
+    def get_config(self):
+        return {**super().get_config(), "num_ant": self.num_ant,
+                "num_taps": self.num_taps, "d_model": self.d_model,
+                "num_layers": self.num_layers, "num_heads": self.num_heads,
+                "ff_dim": self.ff_dim}

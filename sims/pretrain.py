@@ -1,0 +1,217 @@
+#!/usr/bin/env python
+"""Pretrain the LAM (or the reference SAM) on the source environments, resumably
+
+    python sims/pretrain.py sims/configs/lam_cr16.yaml            # train / resume
+    python sims/pretrain.py sims/configs/lam_cr16.yaml --export   # + ship weights
+
+The config names the model (``lam`` or ``sam`` and its sizes), the encoder
+(compression ratio, bits), the source environments with their sample
+counts, and the optimisation schedule. Everything is seeded. Datasets are
+built (and cached) first; training checkpoints the weights, the optimizer
+state and the step every ``checkpoint_every`` steps (atomic writes), so a
+killed run resumes where it stopped. ``log.csv`` records wall time, train
+loss and the validation NMSE of every source environment. ``--export``
+writes ``lasco_sionna/models/weights/<name>.weights.h5`` and
+``<name>.json`` (model config + training record) for
+:func:`lasco_sionna.models.load_pretrained`.
+"""
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import yaml  # noqa: E402
+
+from lasco_sionna.channels import (BSArray, Numerology, build_dataset,  # noqa: E402
+                                   get_environment)
+from lasco_sionna.csi import csi_image  # noqa: E402
+from lasco_sionna.models import (LinearProjectionEncoder, MixerSAM,  # noqa: E402
+                                 TransformerLAM)
+from lasco_sionna.utils.io import atomic_path  # noqa: E402
+
+WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "..", "lasco_sionna",
+                           "models", "weights")
+MODELS = {"lam": TransformerLAM, "sam": MixerSAM}
+
+
+def load_images(cfg):
+    """Source datasets -> {env: (train images, validation images)}"""
+    num = Numerology(**cfg.get("numerology", {}))
+    arr = BSArray(**cfg.get("bs_array", {}))
+    out = {}
+    for i, src in enumerate(cfg["sources"]):
+        params = dict(src.get("params", {}))
+        env = get_environment(src["environment"], numerology=num,
+                              bs_array=arr, **params)
+        ds = build_dataset(env, src["num_samples"], seed=cfg["seed"] + i,
+                           progress=True)
+        label = src.get("label", src["environment"])
+        parts = []
+        for split in ("train", "validation"):
+            h = ds.split(split).as_matrix()
+            imgs = [csi_image(h[j:j + 1024], cfg["num_taps"])[0].numpy()
+                    for j in range(0, len(h), 1024)]
+            parts.append(np.concatenate(imgs).astype(np.float32))
+        out[label] = (parts[0], parts[1][:cfg.get("max_validation", 500)])
+        print(f"{label}: {len(parts[0])} train / {len(out[label][1])} val",
+              flush=True)
+    return out
+
+
+def build(cfg):
+    enc = LinearProjectionEncoder(num_ant=cfg["num_ant"],
+                                  num_taps=cfg["num_taps"], **cfg["encoder"])
+    dec = MODELS[cfg["model"]](num_ant=cfg["num_ant"],
+                               num_taps=cfg["num_taps"], **cfg["model_params"])
+    inp = keras.Input((2, cfg["num_ant"], cfg["num_taps"]))
+    model = keras.Model(inp, dec(inp))
+    return enc, dec, model
+
+
+def schedule(cfg):
+    o = cfg["optim"]
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, o["steps"] - o["warmup"], alpha=o.get("final_lr_fraction", 0.05),
+        warmup_target=o["lr"], warmup_steps=o["warmup"])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("config")
+    ap.add_argument("--out", default=None,
+                    help="run directory (default results/pretrain/<name>)")
+    ap.add_argument("--max-minutes", type=float, default=None,
+                    help="stop (after checkpointing) after this wall time")
+    ap.add_argument("--export", action="store_true",
+                    help="write the weights into the package")
+    args = ap.parse_args()
+    with open(args.config, encoding="utf-8") as f:
+        cfg = yaml.safe_load(f)
+    name = cfg["name"]
+    out = args.out or os.path.join("results", "pretrain", name)
+    os.makedirs(out, exist_ok=True)
+    keras.utils.set_random_seed(cfg["seed"])
+
+    data = load_images(cfg)
+    labels = list(data)
+    train = np.concatenate([data[k][0] for k in labels])
+    enc, dec, model = build(cfg)
+    opt = keras.optimizers.AdamW(schedule(cfg),
+                                 weight_decay=cfg["optim"].get("weight_decay",
+                                                               1e-4),
+                                 clipnorm=1.0)
+    opt.build(model.trainable_variables)
+    print(f"{name}: {model.count_params():,} parameters, "
+          f"{enc.payload_bits} feedback bits, {len(train)} training images",
+          flush=True)
+
+    ckpt_w = os.path.join(out, "model.weights.h5")
+    ckpt_state = os.path.join(out, "state.json")
+    ckpt_opt = os.path.join(out, "optimizer.npz")
+    step, elapsed = 0, 0.0
+    if os.path.exists(ckpt_state):
+        with open(ckpt_state, encoding="utf-8") as f:
+            state = json.load(f)
+        model.load_weights(ckpt_w)
+        with np.load(ckpt_opt) as z:
+            for v, k in zip(opt.variables, sorted(z.files,
+                                                  key=lambda s: int(s[1:]))):
+                v.assign(z[k])
+        step, elapsed = state["step"], state["elapsed_s"]
+        print(f"resumed at step {step} ({elapsed / 60:.1f} min)", flush=True)
+
+    @tf.function(jit_compile=True)
+    def train_step(x):
+        x0 = enc(x)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.reduce_sum((dec(x0) - x) ** 2,
+                                                axis=[1, 2, 3]))
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    @tf.function(jit_compile=True)
+    def val_err(x):
+        return tf.reduce_sum((dec(enc(x)) - x) ** 2, axis=[1, 2, 3])
+
+    def evaluate():
+        return {f"val_nmse_db/{k}": float(10 * np.log10(np.mean(np.concatenate(
+            [val_err(data[k][1][j:j + 256]).numpy()
+             for j in range(0, len(data[k][1]), 256)]))))
+            for k in labels}
+
+    def checkpoint():
+        tmp = ckpt_w + ".tmp.weights.h5"
+        model.save_weights(tmp)
+        os.replace(tmp, ckpt_w)
+        with atomic_path(ckpt_opt) as p:
+            with open(p, "wb") as f:
+                np.savez(f, **{f"v{i}": v.numpy()
+                               for i, v in enumerate(opt.variables)})
+        with atomic_path(ckpt_state) as p:
+            with open(p, "w", encoding="utf-8") as f:
+                json.dump({"step": step, "elapsed_s": elapsed}, f)
+
+    o = cfg["optim"]
+    log_path = os.path.join(out, "log.csv")
+    log = pd.read_csv(log_path) if os.path.exists(log_path) and step else \
+        pd.DataFrame()
+    start, losses = time.perf_counter() - elapsed, []
+    session_start = time.perf_counter()
+    while step < o["steps"]:
+        rng = np.random.default_rng([cfg["seed"], step])
+        x = tf.constant(train[rng.integers(0, len(train), o["batch_size"])])
+        losses.append(float(train_step(x)))
+        step += 1
+        elapsed = time.perf_counter() - start
+        done = step == o["steps"]
+        if step % o["eval_every"] == 0 or done:
+            row = {"step": step, "elapsed_s": elapsed,
+                   "train_nmse_db": 10 * np.log10(np.mean(losses)),
+                   **evaluate()}
+            losses = []
+            log = pd.concat([log, pd.DataFrame([row])], ignore_index=True)
+            with atomic_path(log_path) as p:
+                log.to_csv(p, index=False)
+            print(" ".join(f"{k.split('/')[-1]}={v:.2f}" if isinstance(v, float)
+                           else f"{k}={v}" for k, v in row.items()),
+                  flush=True)
+        over = args.max_minutes is not None and \
+            time.perf_counter() - session_start > 60 * args.max_minutes
+        if step % o["checkpoint_every"] == 0 or done or over:
+            checkpoint()
+        if over:
+            print(f"time limit reached at step {step}; rerun to resume")
+            break
+
+    if args.export:
+        os.makedirs(WEIGHTS_DIR, exist_ok=True)
+        final = evaluate()
+        record = {"name": name, "model": cfg["model"],
+                  "encoder": enc.get_config(), "decoder": dec.get_config(),
+                  "num_parameters": int(model.count_params()),
+                  "payload_bits": enc.payload_bits,
+                  "steps": step, "wall_time_s": elapsed,
+                  "sources": [s["environment"] for s in cfg["sources"]],
+                  "val_nmse_db": {k.split("/")[-1]: v
+                                  for k, v in final.items()},
+                  "config": cfg}
+        target = os.path.join(WEIGHTS_DIR, f"{name}.weights.h5")
+        dec_model = keras.Model(model.inputs, model.outputs)
+        dec_model.save_weights(target + ".tmp.weights.h5")
+        os.replace(target + ".tmp.weights.h5", target)
+        with atomic_path(os.path.join(WEIGHTS_DIR, f"{name}.json")) as p:
+            with open(p, "w", encoding="utf-8") as f:
+                json.dump(record, f, indent=1, default=str)
+        print(f"exported {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Quantiser bit accounting, encoder algebra, LAM/SAM layers and .keras round trips"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lasco_sionna.csi import UniformQuantizer
+from lasco_sionna.models import (LinearProjectionEncoder, MixerSAM,
+                                 TransformerLAM, load_pretrained)
+
+TINY_LAM = dict(num_ant=8, num_taps=8, d_model=16, num_layers=2, num_heads=2,
+                ff_dim=32)
+TINY_SAM = dict(num_ant=8, num_taps=8, token_dim=8, channel_dim=16)
+
+
+def images(n, ant=8, taps=8, seed=0):
+    x = np.random.default_rng(seed).standard_normal([n, 2, ant, taps])
+    return (x / np.linalg.norm(x.reshape(n, -1), axis=1)[:, None, None, None]
+            ).astype(np.float32)
+
+
+def test_quantizer_bits_are_exact():
+    q = UniformQuantizer(3, clip=2.0)
+    x = np.array([[-5.0, -2.0, -1.9, -0.1, 0.0, 0.4, 1.99, 7.0]], np.float32)
+    idx = q.indices(x).numpy()
+    # Independent computation: 8 levels of width 0.5 on [-2, 2]
+    want = np.clip(np.floor((x + 2.0) / 0.5), 0, 7).astype(int)
+    np.testing.assert_array_equal(idx, want)
+    bits = q.to_bits(x).numpy()
+    assert bits.shape == (1, 8 * 3)
+    np.testing.assert_array_equal(
+        bits.reshape(8, 3) @ np.array([4, 2, 1]), want[0])
+    np.testing.assert_allclose(q.from_bits(bits), q(x), atol=1e-6)
+    np.testing.assert_allclose(q(x), -2.0 + (want + 0.5) * 0.5, atol=1e-6)
+    # Straight-through gradient: 1 inside the range, 0 outside
+    xv = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xv)
+        y = tf.reduce_sum(q(xv))
+    np.testing.assert_array_equal(tape.gradient(y, xv),
+                                  (np.abs(x) <= 2.0).astype(np.float32))
+    with pytest.raises(ValueError, match="num_bits"):
+        UniformQuantizer(0)
+
+
+def test_encoder_projection_algebra_and_payload():
+    enc = LinearProjectionEncoder(num_ant=8, num_taps=8, compression=4,
+                                  bits_per_measurement=5)
+    assert enc.num_measurements == 32 and enc.payload_bits == 160
+    a = enc._a.numpy()  # pylint: disable=protected-access
+    np.testing.assert_allclose(a @ a.T, np.eye(32), atol=1e-5)
+    x = images(6)
+    # Without quantisation, A^T A is the projector on the row space
+    x0 = enc.invert(enc.measure(x)).numpy().reshape(6, -1)
+    proj = x.reshape(6, -1) @ a.T @ a
+    np.testing.assert_allclose(x0, proj, atol=1e-5)
+    # Coarse NMSE of random images ~ 1 - 1/compression
+    big = images(400, seed=1)
+    err = np.sum((enc(big).numpy() - big) ** 2, axis=(1, 2, 3))
+    assert abs(err.mean() - 0.75) < 0.03
+    np.testing.assert_allclose(enc.decode(enc.encode(x)), enc(x), atol=1e-6)
+    with pytest.raises(ValueError, match="compression`=5 must divide"):
+        LinearProjectionEncoder(num_ant=8, num_taps=8, compression=5)
+
+
+@pytest.mark.parametrize("cls,kwargs", [(TransformerLAM, TINY_LAM),
+                                        (MixerSAM, TINY_SAM)])
+def test_decoders_start_as_identity_and_round_trip(cls, kwargs, tmp_path):
+    layer = cls(**kwargs)
+    x0 = images(4)
+    np.testing.assert_allclose(layer(x0), x0, atol=1e-6)   # zero head
+    for w in layer.weights:                                 # perturb all
+        w.assign(w + 0.05 * tf.random.normal(w.shape))
+    inp = keras.Input((2, 8, 8))
+    model = keras.Model(inp, layer(inp))
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded(x0), model(x0), atol=1e-6)
+    assert type(loaded.layers[-1]) is cls
+    assert loaded.layers[-1].get_config() == layer.get_config()
+
+
+def test_parameter_budgets():
+    lam = TransformerLAM()
+    sam = MixerSAM()
+    lam(images(1, 32, 32))
+    sam(images(1, 32, 32))
+    assert 2e6 < lam.count_params() < 1e7          # "a few million"
+    assert 1e4 < sam.count_params() < 2e5          # 10k-200k
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="num_heads`=3 must divide"):
+        TransformerLAM(d_model=16, num_heads=3)
+    with pytest.raises(ValueError, match="unknown pretrained model 'lam-x'"):
+        load_pretrained("lam-x")
