@@ -15,6 +15,9 @@ from lasco_sionna.channels.environment import Environment, register_environment
 from lasco_sionna.channels.rt_worker import get_worker
 from lasco_sionna.utils.validation import check_choice, check_positive
 
+#: Batch size of the replacement drops for UEs without paths
+_SPARE_BATCH = 16
+
 #: Scenes shipped with ``sionna-rt`` that are registered as environments
 SCENES = ("munich", "etoile", "florence", "san_francisco",
           "simple_street_canyon", "simple_street_canyon_with_cars")
@@ -32,7 +35,8 @@ class RayTracedEnvironment(Environment):
     :class:`~sionna.rt.PathSolver` for ``batch_size`` UEs at a time and
     converted to the OFDM subcarriers of ``numerology`` (delays normalised
     per UE, so tap 0 is the first arrival). The rare UE for which the path
-    solver finds no path is replaced by a fresh drop.
+    solver finds no path is replaced by a fresh drop (ordered after the
+    first-pass UEs, so sample ``i`` is reproducible for a given seed).
 
     With ``ue_speed > 0`` every UE moves horizontally in a random (seeded)
     direction; ``num_time_steps > 1`` snapshots then follow from the Doppler
@@ -97,6 +101,12 @@ class RayTracedEnvironment(Environment):
 
     cell_size : `float`, (default 5.0)
         Cell size of the coverage map used for UE drops [m]
+
+    spare_fraction : `float`, (default 0.0)
+        Extra UEs dropped and traced with the first pass of every chunk to
+        replace UEs for which the path solver finds no path (a few percent
+        in city scenes); the remaining replacements are traced in batches
+        of 16. Measured on 2 CPU cores, 0 (the default) was fastest
     """
 
     kind = "raytraced"
@@ -107,7 +117,7 @@ class RayTracedEnvironment(Environment):
                  bs_orientation=(0.0, 0.0, 0.0), ue_height=1.5,
                  ue_speed=0.0, min_gain_db=-110.0, min_ue_distance=10.0,
                  max_ue_distance=None, max_depth=3, samples_per_src=100000,
-                 batch_size=100, cell_size=5.0):
+                 batch_size=100, cell_size=5.0, spare_fraction=0.0):
         super().__init__(name, numerology, bs_array, seed, normalize)
         check_choice("scene", scene, SCENES)
         self.scene = scene
@@ -137,6 +147,9 @@ class RayTracedEnvironment(Environment):
         self.batch_size = int(check_positive("batch_size", batch_size,
                                              integer=True))
         self.cell_size = float(check_positive("cell_size", cell_size))
+        self.spare_fraction = float(check_positive(
+            "spare_fraction", spare_fraction, allow_zero=True))
+        self.last_traced_positions = None
         self._site = None
 
     def _params(self):
@@ -149,7 +162,8 @@ class RayTracedEnvironment(Environment):
                 "max_ue_distance": self.max_ue_distance,
                 "max_depth": self.max_depth,
                 "samples_per_src": self.samples_per_src,
-                "batch_size": self.batch_size, "cell_size": self.cell_size}
+                "batch_size": self.batch_size, "cell_size": self.cell_size,
+                "spare_fraction": self.spare_fraction}
 
     @property
     def site(self):
@@ -175,7 +189,7 @@ class RayTracedEnvironment(Environment):
             samples_per_tx=1000000, max_depth=self.max_depth)
 
     def trace(self, positions, velocities=None, num_time_steps=1,
-              sampling_frequency=1.0):
+              sampling_frequency=1.0, batch_size=None):
         # pylint: disable=line-too-long
         r"""Raw (unnormalised) channels of UEs at given positions
 
@@ -192,6 +206,9 @@ class RayTracedEnvironment(Environment):
 
         sampling_frequency : `float`, (default 1.0)
             Snapshot rate [Hz]
+
+        batch_size : `None` (default) | `int`
+            UEs per path-solver call (the environment's if `None`)
 
         Output
         ------
@@ -210,7 +227,7 @@ class RayTracedEnvironment(Environment):
             num_time_steps=int(num_time_steps),
             sampling_frequency=float(sampling_frequency),
             max_depth=self.max_depth, samples_per_src=self.samples_per_src,
-            batch_size=self.batch_size)
+            batch_size=int(batch_size or self.batch_size))
 
     def _velocities(self, num, rng):
         phi = rng.uniform(0.0, 2 * np.pi, num)
@@ -223,17 +240,33 @@ class RayTracedEnvironment(Environment):
         h = np.zeros([0, self.num_bs_ant, num_time_steps,
                       self.numerology.fft_size], np.complex64)
         velocities = np.zeros([0, 3])
+        traced = []
         for attempt in range(10):
             need = num_samples - len(h)
             if need == 0:
                 break
-            pos = self.drop_ues(need, seed=(seed * 7919 + attempt) % 2 ** 31)
-            vel = self._velocities(need, rng)
-            hh = self.trace(pos, vel, num_time_steps, sampling_frequency)
-            ok = np.sum(np.abs(hh) ** 2, axis=(1, 2, 3)) > 0
+            # Spare UEs for the few without paths ride in the same
+            # path-solver calls (a call has a large fixed cost). Batch shapes
+            # depend only on the chunk size, because Dr.Jit compiles kernels
+            # per shape; leftovers go in batches of a fixed small size.
+            batch = self.batch_size if attempt == 0 else _SPARE_BATCH
+            calls = -(-need // batch)
+            per_call = batch if attempt else \
+                -(-int(np.ceil(need * (1 + self.spare_fraction))) // calls)
+            num = per_call * calls
+            pos = self.drop_ues(num, seed=(seed * 7919 + attempt) % 2 ** 31)
+            vel = self._velocities(num, rng)
+            hh = self.trace(pos, vel if self.ue_speed > 0 else None,
+                            num_time_steps, sampling_frequency,
+                            batch_size=per_call)
+            traced.append(pos)
+            ok = np.flatnonzero(np.sum(np.abs(hh) ** 2, axis=(1, 2, 3)) > 0)
+            ok = ok[:need]
             positions = np.concatenate([positions, pos[ok]])
             velocities = np.concatenate([velocities, vel[ok]])
             h = np.concatenate([h, hh[ok]])
+        #: All positions traced by the last call (incl. UEs without paths)
+        self.last_traced_positions = np.concatenate(traced)
         if len(h) < num_samples:
             raise RuntimeError(f"{self.name}: only {len(h)} of {num_samples} "
                                "dropped UEs have paths; lower `min_gain_db` "

@@ -132,6 +132,8 @@ def get_worker():
 
 _SCENES = {}
 _RADIO_MAPS = {}
+_CONFIGURED = {}
+_SOLVERS = {}
 
 
 def _scene(name):
@@ -145,23 +147,32 @@ def _scene(name):
 
 
 def _configure(scene_name, bs, carrier_frequency):
-    """Load a scene, set arrays and the single BS; remove all receivers"""
+    """Load a scene, set arrays and the single BS; remove all receivers
+
+    The scene is only reconfigured when the configuration changes: changing
+    arrays, frequency or transmitters invalidates Dr.Jit's compiled kernels.
+    """
     # pylint: disable=import-outside-toplevel
     from sionna.rt import PlanarArray, Transmitter
     scene = _scene(scene_name)
-    scene.frequency = float(carrier_frequency)
-    scene.tx_array = PlanarArray(
-        num_rows=bs["num_rows"], num_cols=bs["num_cols"],
-        vertical_spacing=0.5, horizontal_spacing=0.5,
-        pattern="tr38901" if bs["pattern"] == "38.901" else "iso",
-        polarization="V" if bs["polarization"] == "single" else "cross")
-    scene.rx_array = PlanarArray(num_rows=1, num_cols=1, pattern="iso",
-                                 polarization="V")
-    for name in list(scene.transmitters) + list(scene.receivers):
+    key = (repr(sorted(bs.items())), float(carrier_frequency))
+    if _CONFIGURED.get(scene_name) != key:
+        scene.frequency = float(carrier_frequency)
+        scene.tx_array = PlanarArray(
+            num_rows=bs["num_rows"], num_cols=bs["num_cols"],
+            vertical_spacing=0.5, horizontal_spacing=0.5,
+            pattern="tr38901" if bs["pattern"] == "38.901" else "iso",
+            polarization="V" if bs["polarization"] == "single" else "cross")
+        scene.rx_array = PlanarArray(num_rows=1, num_cols=1, pattern="iso",
+                                     polarization="V")
+        for name in list(scene.transmitters):
+            scene.remove(name)
+        scene.add(Transmitter(
+            "bs", position=[float(v) for v in bs["position"]],
+            orientation=[float(v) for v in bs["orientation"]]))
+        _CONFIGURED[scene_name] = key
+    for name in list(scene.receivers):
         scene.remove(name)
-    scene.add(Transmitter("bs", position=[float(v) for v in bs["position"]],
-                          orientation=[float(v) for v in
-                                       bs["orientation"]]))
     return scene
 
 
@@ -203,15 +214,26 @@ def drop_ues(scene, bs, carrier_frequency, num_ues, seed, ue_height,
            samples_per_tx, max_depth)
     if key not in _RADIO_MAPS:
         sc = _configure(scene, bs, carrier_frequency)
-        info = scene_info(scene)
-        center = [0.5 * (info["min"][0] + info["max"][0]),
-                  0.5 * (info["min"][1] + info["max"][1]), float(ue_height)]
-        size = [info["max"][0] - info["min"][0],
-                info["max"][1] - info["min"][1]]
-        _RADIO_MAPS[key] = RadioMapSolver()(
-            sc, center=center, orientation=[0.0, 0.0, 0.0], size=size,
-            cell_size=[float(cell_size)] * 2, samples_per_tx=samples_per_tx,
-            max_depth=max_depth)
+        if "radio_map_solver" not in _SOLVERS:
+            _SOLVERS["radio_map_solver"] = RadioMapSolver()
+        solver = _SOLVERS["radio_map_solver"]
+        terrain = sc.objects.get("Terrain")
+        if terrain is not None:
+            # Hilly scene (san_francisco): coverage on the terrain mesh
+            _RADIO_MAPS[key] = solver(
+                sc, measurement_surface=terrain,
+                samples_per_tx=samples_per_tx, max_depth=max_depth)
+        else:
+            info = scene_info(scene)
+            center = [0.5 * (info["min"][0] + info["max"][0]),
+                      0.5 * (info["min"][1] + info["max"][1]),
+                      float(ue_height)]
+            size = [info["max"][0] - info["min"][0],
+                    info["max"][1] - info["min"][1]]
+            _RADIO_MAPS[key] = solver(
+                sc, center=center, orientation=[0.0, 0.0, 0.0], size=size,
+                cell_size=[float(cell_size)] * 2,
+                samples_per_tx=samples_per_tx, max_depth=max_depth)
     rm = _RADIO_MAPS[key]
     pos = np.zeros([0, 3])
     for attempt in range(8):
@@ -224,13 +246,31 @@ def drop_ues(scene, bs, carrier_frequency, num_ues, seed, ue_height,
         cand = np.asarray(cand.numpy() if hasattr(cand, "numpy") else cand,
                           dtype=np.float64).reshape(-1, 3)
         cand = cand[np.all(np.isfinite(cand), axis=1)]
-        cand[:, 2] = ue_height
+        # UEs ue_height above the ground (flat scenes: z = 0)
+        cand[:, 2] = _ground_height(scene, cand) + ue_height
         pos = np.concatenate([pos, cand[_outdoor(scene, cand)]])
         if len(pos) >= num_ues:
             return pos[:num_ues]
     raise ValueError(f"no coverage: could not drop {num_ues} outdoor UEs "
                      f"with path gain >= {min_gain_db} dB at distances "
                      f"[{min_dist}, {max_dist}] m in {scene!r}")
+
+
+def _ground_height(scene, positions):
+    """Height of the lowest surface below/above each (x, y) (the ground)"""
+    # pylint: disable=import-outside-toplevel
+    import mitsuba as mi
+    import numpy as np
+    if len(positions) == 0:
+        return np.zeros([0])
+    p = np.asarray(positions, np.float32)
+    z0 = scene_info(scene)["min"][2] - 10.0
+    ray = mi.Ray3f(mi.Point3f(p[:, 0], p[:, 1], np.full(len(p), z0,
+                                                         np.float32)),
+                   mi.Vector3f(0.0, 0.0, 1.0))
+    si = _scene(scene).mi_scene.ray_intersect(ray)
+    t = np.asarray(si.t, np.float64)
+    return np.where(np.asarray(si.is_valid(), bool), z0 + t, 0.0)
 
 
 def _outdoor(scene, positions):
@@ -261,17 +301,21 @@ def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
     import numpy as np
     from sionna.rt import PathSolver, Receiver
     sc = _configure(scene, bs, carrier_frequency)
-    solver = PathSolver()
+    if "path_solver" not in _SOLVERS:
+        _SOLVERS["path_solver"] = PathSolver()
+    solver = _SOLVERS["path_solver"]
     pos = np.asarray(ue_positions, np.float64)
-    vel = np.zeros_like(pos) if ue_velocities is None else \
+    vel = None if ue_velocities is None else \
         np.asarray(ue_velocities, np.float64)
     out = []
     for start in range(0, len(pos), batch_size):
         names = []
         for i in range(start, min(start + batch_size, len(pos))):
             names.append(f"ue{i}")
+            kwargs = {} if vel is None else \
+                {"velocity": [float(v) for v in vel[i]]}
             sc.add(Receiver(names[-1], position=[float(v) for v in pos[i]],
-                            velocity=[float(v) for v in vel[i]]))
+                            **kwargs))
         paths = solver(sc, max_depth=max_depth,
                        samples_per_src=int(samples_per_src),
                        synthetic_array=True, seed=seed)
