@@ -1,0 +1,3 @@
+"""Large/small model collaboration: LASCO and E-LASCO"""
+from lasco_sionna.collab.combiner import COEFFICIENT_MODES, CollaborationCombiner
+from lasco_sionna.collab.adapt import AdaptationResult, adapt, cached_outputs

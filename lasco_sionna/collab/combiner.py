@@ -1,0 +1,75 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""LASCO and E-LASCO: combining the LAM's reconstruction with the proxy/reference SAM shift"""
+
+import keras
+import tensorflow as tf
+
+from lasco_sionna.utils.validation import check_choice, check_positive
+
+#: Shapes of the E-LASCO collaboration coefficients
+COEFFICIENT_MODES = ("lasco", "scalar", "tap", "antenna")
+
+
+@keras.saving.register_keras_serializable(package="lasco_sionna")
+class CollaborationCombiner(keras.layers.Layer):
+    # pylint: disable=line-too-long
+    r"""``H = a * f_LAM(x) + b * g_proxy(x) - c * g_ref(x)``
+
+    With ``mode="lasco"`` the coefficients are fixed to 1 (**LASCO**, the
+    proxy-minus-reference shift added to the LAM's reconstruction, as in
+    proxy-tuning of language models). The other modes learn them
+    (**E-LASCO**): one scalar triple, one triple per delay tap, or one per
+    angle bin, all initialised to 1 so that E-LASCO starts as LASCO
+    (**reconstructed** from the papers' abstracts).
+
+    Parameters
+    ----------
+    mode : "lasco" | "scalar" (default) | "tap" | "antenna"
+        Shape of the coefficients
+
+    num_ant : `int`, (default 32)
+        Angle bins (``mode="antenna"``)
+
+    num_taps : `int`, (default 32)
+        Delay taps (``mode="tap"``)
+
+    Input
+    -----
+    (y_lam, y_proxy, y_ref) : `tuple` of 3 [batch, 2, num_ant, num_taps], `tf.float32`
+        Reconstructions of the LAM, the proxy SAM and the reference SAM
+
+    Output
+    ------
+    y : [batch, 2, num_ant, num_taps], `tf.float32`
+        Combined reconstruction
+    """
+
+    def __init__(self, mode="scalar", num_ant=32, num_taps=32, **kwargs):
+        super().__init__(**kwargs)
+        check_choice("mode", mode, COEFFICIENT_MODES)
+        check_positive("num_ant", num_ant, integer=True)
+        check_positive("num_taps", num_taps, integer=True)
+        self.mode, self.num_ant, self.num_taps = mode, num_ant, num_taps
+
+    def build(self, input_shape):
+        shape = {"lasco": (3, 1, 1, 1), "scalar": (3, 1, 1, 1),
+                 "tap": (3, 1, 1, self.num_taps),
+                 "antenna": (3, 1, self.num_ant, 1)}[self.mode]
+        self.coefficients = self.add_weight(
+            name="coefficients", shape=shape, initializer="ones",
+            trainable=self.mode != "lasco")
+        super().build(input_shape)
+
+    def call(self, inputs):
+        y_lam, y_proxy, y_ref = (tf.cast(y, tf.float32) for y in inputs)
+        a, b, c = tf.unstack(self.coefficients, axis=0)
+        return a * y_lam + b * y_proxy - c * y_ref
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode,
+                "num_ant": self.num_ant, "num_taps": self.num_taps}
