@@ -96,3 +96,27 @@ def test_bad_input():
         TransformerLAM(d_model=16, num_heads=3)
     with pytest.raises(ValueError, match="unknown pretrained model 'lam-x'"):
         load_pretrained("lam-x")
+
+
+def test_learned_csi_path_bits_and_round_trip():
+    from lasco_sionna.csi import LearnedCSIFeedback, nmse_db  # noqa: PLC0415
+    enc = LinearProjectionEncoder(num_ant=8, num_taps=8, compression=1,
+                                  bits_per_measurement=12, clip=4.0)
+    fb = LearnedCSIFeedback(enc, lambda x: x, 8, 32, norm_bits=8)
+    assert fb.payload_bits == 128 * 12 + 8
+    rng = np.random.default_rng(0)
+    a = np.zeros([4, 8, 32], np.complex64)
+    a[..., :8] = rng.standard_normal([4, 8, 8]) + 1j * rng.standard_normal(
+        [4, 8, 8])
+    h = np.fft.fftshift(np.fft.fft(np.fft.ifft(a, axis=-2, norm="ortho"),
+                                   axis=-1, norm="ortho"), axes=-1)
+    h = (3.0 * h).astype(np.complex64)
+    bits = fb.encode(h)
+    assert bits.shape == (4, fb.payload_bits)
+    # Lossless projection, 12-bit measurements, 8-bit norm: about -40 dB
+    assert float(nmse_db(h, fb.decode(bits))) < -35
+    assert fb(h[None]).shape == (1, 4, 8, 32)
+    with pytest.raises(ValueError, match="built for 8 antennas"):
+        LearnedCSIFeedback(enc, lambda x: x, 16, 32)
+    with pytest.raises(TypeError, match="callable"):
+        LearnedCSIFeedback(enc, "lam", 8, 32)

@@ -9,3 +9,4 @@ from lasco_sionna.csi.feedback import (CSIFeedback, PerfectCSI, QuantizedCSI,
                                        register_csi_feedback)
 from lasco_sionna.csi.codebook import TypeICodebookCSI
 from lasco_sionna.csi.quantizer import UniformQuantizer
+from lasco_sionna.csi.learned import LearnedCSIFeedback
