@@ -95,3 +95,39 @@ def test_adaptation_bad_input(parts):
     with pytest.raises(ValueError, match="image shape"):
         adapt(lam, ref, x, x, x[..., :4], x[..., :4])
     del enc
+
+
+def test_multi_environment_serving_calls_the_lam_once(parts):
+    from lasco_sionna.collab import MultiEnvironmentDecoder  # noqa: PLC0415
+    _, lam, ref = parts
+    calls = []
+
+    def counted_lam(x0):
+        calls.append(len(x0))
+        return lam(x0)
+
+    proxies = {}
+    for i, env in enumerate(("florence", "cdl-e")):
+        p = MixerSAM.from_config(ref.get_config())
+        p(sparse_images(1, 0))
+        p.set_weights([w + 0.01 * (i + 1) for w in ref.get_weights()])
+        c = CollaborationCombiner("scalar", ANT, TAPS)
+        c([sparse_images(1, 0)] * 3)
+        c.coefficients.assign(np.full([3, 1, 1, 1], 0.5 + i, np.float32))
+        proxies[env] = (p, c)
+    server = MultiEnvironmentDecoder(counted_lam, ref, proxies)
+    x0 = sparse_images(7, 9)
+    envs = np.array(["florence", "cdl-e", "munich", "florence", "cdl-e",
+                     "cdl-e", "munich"])
+    y = server(x0, envs).numpy()
+    assert calls == [7]
+    for k, env in enumerate(envs):
+        y_lam = lam(x0[k:k + 1])
+        if env == "munich":
+            want = y_lam
+        else:
+            p, c = proxies[env]
+            want = c([y_lam, p(x0[k:k + 1]), ref(x0[k:k + 1])])
+        np.testing.assert_allclose(y[k:k + 1], want, atol=1e-5)
+    with pytest.raises(ValueError, match="shape"):
+        server(x0, envs[:3])

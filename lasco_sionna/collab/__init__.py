@@ -1,3 +1,4 @@
 """Large/small model collaboration: LASCO and E-LASCO"""
 from lasco_sionna.collab.combiner import COEFFICIENT_MODES, CollaborationCombiner
 from lasco_sionna.collab.adapt import AdaptationResult, adapt, cached_outputs
+from lasco_sionna.collab.serving import MultiEnvironmentDecoder
