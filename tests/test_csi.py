@@ -204,3 +204,24 @@ def test_registry_and_bad_input():
     with pytest.raises(ValueError, match=r"1 NaN/Inf entries \(first at index "
                                          r"\(1, 2, 3\)\)"):
         QuantizedCSI(NT, F, 1000, num_taps=TAPS)(bad)
+
+
+def test_reverse_water_filling_closed_forms():
+    from lasco_sionna.csi import reverse_water_filling  # noqa: PLC0415
+    # n equal variances: D = n s 2^(-2R/n)
+    np.testing.assert_allclose(reverse_water_filling(np.full(16, 2.0), 24),
+                               16 * 2.0 * 2 ** (-2 * 24 / 16), rtol=1e-6)
+    # Two components (4, 1): at R = 1 bit only the first is coded
+    # (theta = 1: R = 0.5 log2(4) = 1) -> D = 1 + 1
+    np.testing.assert_allclose(reverse_water_filling([4.0, 1.0], 1.0), 2.0,
+                               rtol=1e-6)
+    assert reverse_water_filling([4.0, 1.0], 0) == 5.0
+    with pytest.raises(ValueError, match="eigenvalues"):
+        reverse_water_filling([-1.0, 1.0], 3)
+
+
+def test_rate_distortion_reference_of_white_images():
+    from lasco_sionna.csi import rate_distortion_nmse_db  # noqa: PLC0415
+    x = np.random.default_rng(0).standard_normal([20000, 2, 2, 2])
+    # 8 white dimensions at 8 bits: 2^(-2) -> -6.02 dB
+    assert abs(rate_distortion_nmse_db(x, 8) - 10 * np.log10(0.25)) < 0.1
