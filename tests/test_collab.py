@@ -131,3 +131,14 @@ def test_multi_environment_serving_calls_the_lam_once(parts):
         np.testing.assert_allclose(y[k:k + 1], want, atol=1e-5)
     with pytest.raises(ValueError, match="shape"):
         server(x0, envs[:3])
+
+
+def test_proxy_alone_ablation_never_worse_than_the_lam(parts):
+    enc, lam, ref = parts
+    x_tr, x_val = sparse_images(200, 5), sparse_images(60, 6)
+    x0_tr, x0_val = enc(x_tr).numpy(), enc(x_val).numpy()
+    res = adapt(lam, ref, x0_tr, x_tr, x0_val, x_val, mode="lasco",
+                variant="proxy_alone", steps=60, batch_size=32,
+                eval_every=30)
+    assert res.val_nmse_db <= res.zero_shot_val_nmse_db + 1e-6
+    assert res.num_trainable == ref.count_params()

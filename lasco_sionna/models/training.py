@@ -1,0 +1,121 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""One training loop for every CSI decoder: NMSE loss, validation, best-checkpoint selection"""
+
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from lasco_sionna.utils.validation import check_positive
+
+
+def nmse_loss(y, x):
+    """[batch], `tf.float32` : NMSE of real images ``y`` w.r.t. ``x``"""
+    return tf.reduce_sum((y - x) ** 2, axis=[1, 2, 3]) / \
+        tf.reduce_sum(x ** 2, axis=[1, 2, 3])
+
+
+def fit(predict, variables, train_inputs, train_target, val_inputs,
+        val_target, steps=1000, batch_size=64, learning_rate=1e-3,
+        eval_every=50, seed=0, jit_compile=False):
+    # pylint: disable=line-too-long
+    r"""Minimise the NMSE of ``predict(*inputs)`` over ``variables``
+
+    The validation NMSE is computed before training (step 0) and every
+    ``eval_every`` steps; at the end the variables hold the best validation
+    checkpoint (possibly the initial one).
+
+    Input
+    -----
+    predict : `callable`
+        ``predict(*batch_inputs) -> [batch, 2, num_ant, num_taps]``
+
+    variables : `list` of `keras.Variable`
+        Trained variables (everything else stays fixed)
+
+    train_inputs, val_inputs : `tuple` of `np.ndarray`
+        Inputs, first dimension = samples
+
+    train_target, val_target : [num, 2, num_ant, num_taps], `np.float32`
+        True images
+
+    steps : `int`, (default 1000)
+        Optimisation steps (0: only evaluate)
+
+    batch_size : `int`, (default 64)
+        Batch size
+
+    learning_rate : `float`, (default 1e-3)
+        Adam learning rate
+
+    eval_every : `int`, (default 50)
+        Validation period
+
+    seed : `int`, (default 0)
+        Seed of the batch order
+
+    jit_compile : `bool`, (default `False`)
+        XLA-compile the training step
+
+    Output
+    ------
+    history : `pandas.DataFrame`
+        ``step, elapsed_s, train_nmse_db, val_nmse_db``
+
+    best_step : `int`
+        Step of the kept checkpoint
+    """
+    check_positive("steps", steps, integer=True, allow_zero=True)
+    check_positive("batch_size", batch_size, integer=True)
+    check_positive("eval_every", eval_every, integer=True)
+    check_positive("learning_rate", learning_rate)
+    train_inputs = tuple(np.asarray(a) for a in train_inputs)
+    val_inputs = tuple(np.asarray(a) for a in val_inputs)
+    num = len(train_target)
+    if any(len(a) != num for a in train_inputs) or \
+            any(len(a) != len(val_target) for a in val_inputs):
+        raise ValueError("inputs and targets must have the same number of "
+                         "samples")
+    t0 = time.perf_counter()
+    opt = keras.optimizers.Adam(learning_rate)
+    if variables:
+        opt.build(variables)
+
+    @tf.function(jit_compile=jit_compile)
+    def step_fn(inputs, target):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(nmse_loss(predict(*inputs), target))
+        grads = tape.gradient(loss, variables)
+        opt.apply_gradients(zip(grads, variables))
+        return loss
+
+    def validate():
+        errs = [nmse_loss(predict(*(a[i:i + 256] for a in val_inputs)),
+                          val_target[i:i + 256]).numpy()
+                for i in range(0, len(val_target), 256)]
+        return float(10 * np.log10(np.mean(np.concatenate(errs))))
+
+    best = (validate(), 0, [v.numpy() for v in variables])
+    rows = [{"step": 0, "elapsed_s": time.perf_counter() - t0,
+             "train_nmse_db": np.nan, "val_nmse_db": best[0]}]
+    rng = np.random.default_rng(seed)
+    losses = []
+    for step in range(1, steps + 1):
+        idx = rng.integers(0, num, batch_size)
+        losses.append(float(step_fn(tuple(a[idx] for a in train_inputs),
+                                    train_target[idx])))
+        if step % eval_every == 0 or step == steps:
+            val = validate()
+            rows.append({"step": step, "elapsed_s": time.perf_counter() - t0,
+                         "train_nmse_db": 10 * np.log10(np.mean(losses)),
+                         "val_nmse_db": val})
+            losses = []
+            if val < best[0]:
+                best = (val, step, [v.numpy() for v in variables])
+    for v, w in zip(variables, best[2]):
+        v.assign(w)
+    return pd.DataFrame(rows), best[1]
