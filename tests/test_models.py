@@ -120,3 +120,38 @@ def test_learned_csi_path_bits_and_round_trip():
         LearnedCSIFeedback(enc, lambda x: x, 16, 32)
     with pytest.raises(TypeError, match="callable"):
         LearnedCSIFeedback(enc, "lam", 8, 32)
+
+
+@pytest.mark.parametrize("arch", ["csinet", "crnet"])
+def test_conv_autoencoders(arch, tmp_path):
+    from lasco_sionna.csi import LearnedCSIFeedback  # noqa: PLC0415
+    from lasco_sionna.models import ConvAutoencoder, fit  # noqa: PLC0415
+    ae = ConvAutoencoder(arch, num_ant=8, num_taps=8, compression=4,
+                         bits_per_measurement=6)
+    x = images(300, seed=5)
+    # Images living in 8 of 128 dimensions (2 angles x 2 taps): learnable
+    x[:, :, 2:] = 0
+    x[..., 2:] = 0
+    x /= np.linalg.norm(x.reshape(300, -1), axis=1)[:, None, None, None]
+    y = ae(x[:2])
+    assert y.shape == (2, 2, 8, 8) and ae.payload_bits == 32 * 6
+    hist, best = fit(ae, ae.trainable_weights, (x[:240],), x[:240],
+                     (x[240:],), x[240:], steps=150, batch_size=32,
+                     learning_rate=3e-3, eval_every=50)
+    # Learns something: clearly better than its initialisation and than
+    # predicting zeros (0 dB)
+    best_db = hist.val_nmse_db[hist.step == best].iloc[0]
+    assert best_db < min(hist.val_nmse_db[0], 0.0) - 3.0
+    np.testing.assert_allclose(ae.reconstruct(ae.decode(ae.encode(x[:4]))),
+                               ae(x[:4]), atol=1e-5)
+    inp = keras.Input((2, 8, 8))
+    model = keras.Model(inp, ae(inp))
+    model.save(tmp_path / "ae.keras")
+    loaded = keras.saving.load_model(tmp_path / "ae.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded(x[:4]), model(x[:4]), atol=1e-5)
+    # As a CSI path of the link
+    fb = LearnedCSIFeedback(ae, ae.reconstruct, 8, 16)
+    assert fb.payload_bits == ae.payload_bits + 8
+    h = (np.random.default_rng(0).standard_normal([3, 8, 16])
+         + 1j).astype(np.complex64)
+    assert fb(h).shape == (3, 8, 16)
