@@ -24,6 +24,10 @@ class RefineBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         self.convs = [_conv(8, 3), _conv(16, 3), _conv(2, 3)]
 
+    def build(self, input_shape):
+        self.call(tf.zeros([1] + list(input_shape[1:])))
+        super().build(input_shape)
+
     def call(self, x):
         h = x
         for i, conv in enumerate(self.convs):
@@ -42,6 +46,10 @@ class CRBlock(keras.layers.Layer):
         self.path1 = [_conv(7, 3), _conv(7, (1, 9)), _conv(7, (9, 1))]
         self.path2 = [_conv(7, (1, 5)), _conv(7, (5, 1))]
         self.fuse = _conv(2, 1)
+
+    def build(self, input_shape):
+        self.call(tf.zeros([1] + list(input_shape[1:])))
+        super().build(input_shape)
 
     def call(self, x):
         a, b = x, x
@@ -122,6 +130,11 @@ class ConvAutoencoder(keras.layers.Layer):
             self.head = _conv(2, 5)
         self.enc_dense = keras.layers.Dense(self.num_measurements)
         self.dec_dense = keras.layers.Dense(self.dim)
+
+    def build(self, input_shape):
+        # Build every sublayer with one forward pass on zeros
+        self.call(tf.zeros([1, 2, self.num_ant, self.num_taps]))
+        super().build(input_shape)
 
     @property
     def payload_bits(self):
