@@ -142,3 +142,23 @@ def test_proxy_alone_ablation_never_worse_than_the_lam(parts):
                 eval_every=30)
     assert res.val_nmse_db <= res.zero_shot_val_nmse_db + 1e-6
     assert res.num_trainable == ref.count_params()
+
+
+@pytest.mark.parametrize("variant", ["full", "last_blocks", "lora"])
+def test_finetuning_baselines_train_a_copy(parts, variant):
+    from lasco_sionna.collab import finetune  # noqa: PLC0415
+    enc, lam, _ = parts
+    before = [w.copy() for w in lam.get_weights()]
+    x_tr, x_val = sparse_images(200, 7), sparse_images(60, 8)
+    x0_tr, x0_val = enc(x_tr).numpy(), enc(x_val).numpy()
+    res = finetune(lam, x0_tr, x_tr, x0_val, x_val, variant=variant,
+                   steps=100, batch_size=32, learning_rate=3e-3,
+                   eval_every=50)
+    for w0, w1 in zip(before, lam.get_weights()):
+        np.testing.assert_array_equal(w0, w1)
+    assert res.val_nmse_db <= res.history.val_nmse_db[0]
+    total = lam.count_params()
+    if variant == "full":
+        assert res.num_trainable == total
+    else:
+        assert 0 < res.num_trainable < total

@@ -2,3 +2,4 @@
 from lasco_sionna.collab.combiner import COEFFICIENT_MODES, CollaborationCombiner
 from lasco_sionna.collab.adapt import AdaptationResult, adapt, cached_outputs
 from lasco_sionna.collab.serving import MultiEnvironmentDecoder
+from lasco_sionna.collab.finetune import FineTuneResult, finetune
