@@ -91,6 +91,10 @@ def main():
                     help="stop (after checkpointing) after this wall time")
     ap.add_argument("--export", action="store_true",
                     help="write the weights into the package")
+    ap.add_argument("--init-from-package", action="store_true",
+                    help="without a checkpoint, start from the weights "
+                         "shipped in the package (warm restart, fresh "
+                         "optimizer, step from the shipped record)")
     args = ap.parse_args()
     with open(args.config, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
@@ -126,6 +130,16 @@ def main():
                 v.assign(z[k])
         step, elapsed = state["step"], state["elapsed_s"]
         print(f"resumed at step {step} ({elapsed / 60:.1f} min)", flush=True)
+    elif args.init_from_package and os.path.exists(
+            os.path.join(WEIGHTS_DIR, f"{name}.weights.h5")):
+        model.load_weights(os.path.join(WEIGHTS_DIR, f"{name}.weights.h5"))
+        with open(os.path.join(WEIGHTS_DIR, f"{name}.json"),
+                  encoding="utf-8") as f:
+            shipped = json.load(f)
+        step, elapsed = shipped["steps"], shipped["wall_time_s"]
+        opt.iterations.assign(step)          # the LR schedule continues
+        print(f"warm restart from the shipped weights at step {step}",
+              flush=True)
 
     @tf.function(jit_compile=True)
     def train_step(x):

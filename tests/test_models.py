@@ -155,3 +155,19 @@ def test_conv_autoencoders(arch, tmp_path):
     h = (np.random.default_rng(0).standard_normal([3, 8, 16])
          + 1j).astype(np.complex64)
     assert fb(h).shape == (3, 8, 16)
+
+
+def test_shipped_tiny_models_load_offline():
+    from lasco_sionna.models import list_pretrained  # noqa: PLC0415
+    shipped = list_pretrained()
+    assert {"lam-tiny", "sam-tiny"} <= set(shipped)
+    enc, lam, record = load_pretrained("lam-tiny")
+    assert record["model"] == "lam" and enc.payload_bits == 512
+    assert isinstance(lam, TransformerLAM)
+    assert lam.count_params() == record["num_parameters"]
+    x0 = enc(images(3, 32, 32)).numpy()
+    # Trained: no longer the identity of the zero-initialised head
+    assert np.abs(lam(x0).numpy() - x0).max() > 1e-3
+    _, sam, srec = load_pretrained("sam-tiny")
+    assert isinstance(sam, MixerSAM) and srec["model"] == "sam"
+    assert set(record["sources"]) == set(srec["sources"])

@@ -9,7 +9,8 @@ from nbclient import NotebookClient
 NOTEBOOKS = os.path.join(os.path.dirname(__file__), "..", "notebooks")
 
 
-@pytest.mark.parametrize("name", ["01_quickstart.ipynb"])
+@pytest.mark.parametrize("name", ["01_quickstart.ipynb",
+                                  "02_lasco_adaptation.ipynb"])
 def test_notebook_executes(name, monkeypatch):
     monkeypatch.setenv("LASCO_NOTEBOOK_SMALL", "1")
     nb = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)

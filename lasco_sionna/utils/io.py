@@ -28,8 +28,13 @@ def atomic_path(path):
                                prefix=os.path.basename(path) + ".",
                                suffix=".tmp")
     os.close(fd)
+    # mkstemp creates 0600 files: give the result the usual umask permissions
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         yield tmp
+        if os.path.exists(tmp):
+            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -31,10 +31,11 @@ def check_positive(name, value, integer=False, allow_zero=False):
         The value, unchanged
     """
     kind = "integer" if integer else "number"
+    article = "an" if integer else "a"
     ok_type = (isinstance(value, numbers.Integral) if integer
                else isinstance(value, numbers.Real))
     if isinstance(value, bool) or not ok_type:
-        raise ValueError(f"`{name}` must be a {kind}, got {value!r} "
+        raise ValueError(f"`{name}` must be {article} {kind}, got {value!r} "
                          f"({type(value).__name__})")
     bound = ">= 0" if allow_zero else "> 0"
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
