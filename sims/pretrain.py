@@ -91,6 +91,8 @@ def main():
                     help="stop (after checkpointing) after this wall time")
     ap.add_argument("--export", action="store_true",
                     help="write the weights into the package")
+    ap.add_argument("--export-only", action="store_true",
+                    help="export the last checkpoint without training")
     ap.add_argument("--init-from-package", action="store_true",
                     help="without a checkpoint, start from the weights "
                          "shipped in the package (warm restart, fresh "
@@ -179,7 +181,7 @@ def main():
         pd.DataFrame()
     start, losses = time.perf_counter() - elapsed, []
     session_start = time.perf_counter()
-    while step < o["steps"]:
+    while step < o["steps"] and not args.export_only:
         rng = np.random.default_rng([cfg["seed"], step])
         x = tf.constant(train[rng.integers(0, len(train), o["batch_size"])])
         losses.append(float(train_step(x)))
@@ -205,7 +207,7 @@ def main():
             print(f"time limit reached at step {step}; rerun to resume")
             break
 
-    if args.export:
+    if args.export or args.export_only:
         os.makedirs(WEIGHTS_DIR, exist_ok=True)
         final = evaluate()
         record = {"name": name, "model": cfg["model"],
