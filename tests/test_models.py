@@ -171,3 +171,16 @@ def test_shipped_tiny_models_load_offline():
     _, sam, srec = load_pretrained("sam-tiny")
     assert isinstance(sam, MixerSAM) and srec["model"] == "sam"
     assert set(record["sources"]) == set(srec["sources"])
+
+
+def test_pretrained_csi_path_by_name():
+    from lasco_sionna.csi import get_csi_feedback  # noqa: PLC0415
+    csi = get_csi_feedback({"name": "pretrained", "model": "lam-tiny"}, 32, 64)
+    assert csi.payload_bits == 512 + 8
+    h = (np.random.default_rng(1).standard_normal([2, 32, 64])
+         + 1j * np.random.default_rng(2).standard_normal([2, 32, 64]))
+    assert csi(h.astype(np.complex64)).shape == (2, 32, 64)
+    with pytest.raises(ValueError, match="needs `model`"):
+        get_csi_feedback({"name": "pretrained"}, 32, 64)
+    with pytest.raises(ValueError, match="unknown pretrained model"):
+        get_csi_feedback({"name": "pretrained", "model": "lam-x"}, 32, 64)

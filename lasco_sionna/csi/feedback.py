@@ -384,7 +384,7 @@ def get_csi_feedback(spec, num_bs_ant, fft_size, precision=None):
 def _ensure_builtin():
     # Importing the modules registers the built-in CSI paths
     # pylint: disable=import-outside-toplevel,unused-import,cyclic-import
-    from lasco_sionna.csi import codebook, etype2  # noqa: F401
+    from lasco_sionna.csi import codebook, etype2, learned  # noqa: F401
 
 
 register_csi_feedback("perfect", PerfectCSI)
