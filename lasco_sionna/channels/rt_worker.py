@@ -332,13 +332,6 @@ def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
     return np.concatenate(out, axis=0)
 
 
-def direct_trace(scene, bs, carrier_frequency, ue_positions, frequencies,
-                 max_depth, samples_per_src, batch_size):
-    """The textbook loop (benchmark yardstick): fresh receivers and solver per batch"""
-    return trace(scene, bs, carrier_frequency, ue_positions, None,
-                 frequencies, 1, 1.0, max_depth, samples_per_src, batch_size)
-
-
 def ping():
     """Health check: the worker's Mitsuba variant and whether TF is loaded"""
     import mitsuba as mi  # pylint: disable=import-outside-toplevel
@@ -352,7 +345,7 @@ def fail(message):
 
 #: Functions served by the worker
 FUNCTIONS = {f.__name__: f for f in (scene_info, default_site, drop_ues,
-                                     trace, direct_trace, ping, fail)}
+                                     trace, ping, fail)}
 
 
 def _serve():
