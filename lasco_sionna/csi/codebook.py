@@ -13,6 +13,28 @@ from lasco_sionna.csi.feedback import CSIFeedback, register_csi_feedback
 from lasco_sionna.utils.validation import check_positive
 
 
+def oversampled_dft_beams(num_ant, oversampling):
+    r"""Oversampled DFT beams of a ULA, as columns
+
+    Input
+    -----
+    num_ant : `int`
+        Antennas ``Nt``
+
+    oversampling : `int`
+        Oversampling factor ``O``
+
+    Output
+    ------
+    beams : [num_ant, num_ant * oversampling], `np.complex128`
+        :math:`u_m[n] = e^{j 2\pi n m / (N_t O)} / \sqrt{N_t}`
+    """
+    n = np.arange(num_ant)[:, None]
+    m = np.arange(num_ant * oversampling)[None, :]
+    return np.exp(2j * np.pi * n * m / (num_ant * oversampling)) / \
+        np.sqrt(num_ant)
+
+
 class TypeICodebookCSI(CSIFeedback):
     # pylint: disable=line-too-long
     r"""Type I DFT codebook feedback: one oversampled DFT beam per subband
@@ -94,12 +116,10 @@ class TypeICodebookCSI(CSIFeedback):
         self.amplitude_range_db = (lo, hi)
         self.num_beams = self.num_bs_ant * self.oversampling
         self.pmi_bits = max(1, math.ceil(math.log2(self.num_beams)))
-        n = np.arange(self.num_bs_ant)[:, None]
-        m = np.arange(self.num_beams)[None, :]
         # Beams as columns: [num_bs_ant, num_beams]
         self._beams = tf.constant(
-            np.exp(2j * np.pi * n * m / self.num_beams)
-            / np.sqrt(self.num_bs_ant), self.cdtype)
+            oversampled_dft_beams(self.num_bs_ant, self.oversampling),
+            self.cdtype)
 
     @property
     def payload_bits(self):
@@ -109,11 +129,6 @@ class TypeICodebookCSI(CSIFeedback):
     def beams(self):
         """[num_bs_ant, num_beams], `tf.complex` : The DFT codebook"""
         return self._beams
-
-    def _split_subbands(self, x):
-        # [..., num_subbands, fft_size // num_subbands]
-        return tf.reshape(x, tf.concat([tf.shape(x)[:-1],
-                                        [self.num_subbands, -1]], 0))
 
     def encode(self, h):
         h = self._prepare(h)

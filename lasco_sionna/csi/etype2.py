@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 from sionna.phy.fec.utils import bin2int_tf, int2bin_tf
 
+from lasco_sionna.csi.codebook import oversampled_dft_beams
 from lasco_sionna.csi.feedback import CSIFeedback, register_csi_feedback
 from lasco_sionna.utils.validation import check_positive
 
@@ -100,12 +101,9 @@ class ETypeIICodebookCSI(CSIFeedback):
         self.num_subbands = int(num_subbands)
         self.amplitude_bits, self.phase_bits = int(amplitude_bits), \
             int(phase_bits)
-        n = np.arange(num_bs_ant)[:, None]
-        m = np.arange(num_bs_ant * oversampling)[None, :]
         # [num_bs_ant, num_bs_ant * oversampling]
         self._beams = tf.constant(
-            np.exp(2j * np.pi * n * m / (num_bs_ant * oversampling))
-            / np.sqrt(num_bs_ant), self.cdtype)
+            oversampled_dft_beams(num_bs_ant, oversampling), self.cdtype)
 
     @property
     def _group_bits(self):
