@@ -33,7 +33,7 @@ from lasco_sionna.channels import (BSArray, Numerology, build_dataset,  # noqa: 
                                    get_environment)
 from lasco_sionna.csi import csi_image  # noqa: E402
 from lasco_sionna.models import (LinearProjectionEncoder, MixerSAM,  # noqa: E402
-                                 TransformerLAM)
+                                 TransformerLAM, lmmse_gain)
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "..", "lasco_sionna",
@@ -141,6 +141,12 @@ def main():
         step, elapsed = shipped["steps"], shipped["wall_time_s"]
         opt.iterations.assign(step)          # the LR schedule continues
         print(f"warm restart from the shipped weights at step {step}",
+              flush=True)
+    elif getattr(dec, "code_dim", 0):
+        # Start the LAM's lift at the LMMSE decoder of the pooled sources
+        gain, _ = lmmse_gain(enc, train)
+        dec.init_linear_inverse(enc._a.numpy(), gain)
+        print("lift initialised to the pooled-source LMMSE decoder",
               flush=True)
 
     @tf.function(jit_compile=True)

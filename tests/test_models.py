@@ -6,8 +6,9 @@ import pytest
 import tensorflow as tf
 
 from lasco_sionna.csi import UniformQuantizer
-from lasco_sionna.models import (LinearProjectionEncoder, MixerSAM,
-                                 TransformerLAM, load_pretrained)
+from lasco_sionna.models import (LinearProjectionEncoder, LMMSEDecoder,
+                                 MixerSAM, TransformerLAM, lmmse_gain,
+                                 load_pretrained)
 
 TINY_LAM = dict(num_ant=8, num_taps=8, d_model=16, num_layers=2, num_heads=2,
                 ff_dim=32)
@@ -65,6 +66,8 @@ def test_encoder_projection_algebra_and_payload():
 
 
 @pytest.mark.parametrize("cls,kwargs", [(TransformerLAM, TINY_LAM),
+                                        (TransformerLAM,
+                                         {**TINY_LAM, "code_dim": 24}),
                                         (MixerSAM, TINY_SAM)])
 def test_decoders_start_as_identity_and_round_trip(cls, kwargs, tmp_path):
     layer = cls(**kwargs)
@@ -80,6 +83,48 @@ def test_decoders_start_as_identity_and_round_trip(cls, kwargs, tmp_path):
     np.testing.assert_allclose(loaded(x0), model(x0), atol=1e-6)
     assert type(loaded.layers[-1]) is cls
     assert loaded.layers[-1].get_config() == layer.get_config()
+
+
+def test_lmmse_gain_matches_closed_form_and_lam_lift():
+    enc = LinearProjectionEncoder(num_ant=8, num_taps=8, compression=8,
+                                  bits_per_measurement=6)
+    # A low-rank Gaussian source: the LMMSE decoder is near-perfect, and
+    # far better than the coarse inversion
+    rng = np.random.default_rng(1)
+    basis = rng.standard_normal([6, 128])
+    x = (rng.standard_normal([3000, 6]) @ basis).reshape(-1, 2, 8, 8)
+    x = (x / np.linalg.norm(x.reshape(len(x), -1), axis=1)[:, None, None,
+                                                          None]).astype("f4")
+    gain, cov = lmmse_gain(enc, x[:2000])
+    a = enc._a.numpy().astype(np.float64)
+    np.testing.assert_allclose(cov, x[:2000].reshape(2000, -1).T.astype(
+        np.float64) @ x[:2000].reshape(2000, -1) / 2000, atol=1e-9)
+    # Independent: normal equations of min E|G y - x|^2 with y = A x0
+    y = enc(x[:2000]).numpy().reshape(2000, -1) @ a.T
+    g_ls = np.linalg.lstsq(y, x[:2000].reshape(2000, -1), rcond=None)[0].T
+    dec = LMMSEDecoder(enc.get_config())
+    dec.set_gain(gain)
+    test, x0 = x[2000:], enc(x[2000:]).numpy()
+    err = np.mean(np.sum((dec(x0).numpy() - test) ** 2, axis=(1, 2, 3)))
+    err_ls = np.mean(np.sum((x0.reshape(len(x0), -1) @ a.T @ g_ls.T
+                             - test.reshape(len(test), -1)) ** 2, axis=1))
+    err_x0 = np.mean(np.sum((x0 - test) ** 2, axis=(1, 2, 3)))
+    assert err < 0.02 and err_x0 > 0.5
+    assert abs(10 * np.log10(err / err_ls)) < 0.5
+    # The LAM's lift initialised to the same decoder reproduces it
+    lam = TransformerLAM(**TINY_LAM, code_dim=16)
+    lam.init_linear_inverse(a, gain)
+    np.testing.assert_allclose(lam(x0), dec(x0), atol=1e-5)
+    with pytest.raises(ValueError, match="M <= code_dim=4"):
+        TransformerLAM(**TINY_LAM, code_dim=4).init_linear_inverse(a, gain)
+    with pytest.raises(ValueError, match="`code_dim` must be a non-negative"):
+        TransformerLAM(**TINY_LAM, code_dim=-1)
+    with pytest.raises(ValueError, match="`shrinkage` must be in"):
+        lmmse_gain(enc, x[:10], shrinkage=2.0)
+    with pytest.raises(ValueError, match="`images` must have shape"):
+        lmmse_gain(enc, x[:10, 0])
+    with pytest.raises(ValueError, match="`gain` must have shape"):
+        dec.set_gain(gain[:5])
 
 
 def test_parameter_budgets():
