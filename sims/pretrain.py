@@ -12,7 +12,8 @@ state and the step every ``checkpoint_every`` steps (atomic writes), so a
 killed run resumes where it stopped. ``log.csv`` records wall time, train
 loss and the validation NMSE of every source environment. ``--export``
 writes ``lasco_sionna/models/weights/<name>.weights.h5`` and
-``<name>.json`` (model config + training record) for
+``<name>.json`` (model config + training record; weights stored as
+float16) for
 :func:`lasco_sionna.models.load_pretrained`.
 """
 
@@ -33,7 +34,8 @@ from lasco_sionna.channels import (BSArray, Numerology, build_dataset,  # noqa: 
                                    get_environment)
 from lasco_sionna.csi import csi_image  # noqa: E402
 from lasco_sionna.models import (LinearProjectionEncoder, MixerSAM,  # noqa: E402
-                                 TransformerLAM, lmmse_gain)
+                                 TransformerLAM, lmmse_gain,
+                                 save_compact_weights)
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "..", "lasco_sionna",
@@ -226,9 +228,7 @@ def main():
                                   for k, v in final.items()},
                   "config": cfg}
         target = os.path.join(WEIGHTS_DIR, f"{name}.weights.h5")
-        dec_model = keras.Model(model.inputs, model.outputs)
-        dec_model.save_weights(target + ".tmp.weights.h5")
-        os.replace(target + ".tmp.weights.h5", target)
+        save_compact_weights(keras.Model(model.inputs, model.outputs), target)
         with atomic_path(os.path.join(WEIGHTS_DIR, f"{name}.json")) as p:
             with open(p, "w", encoding="utf-8") as f:
                 json.dump(record, f, indent=1, default=str)

@@ -218,6 +218,41 @@ def test_shipped_tiny_models_load_offline():
     assert set(record["sources"]) == set(srec["sources"])
 
 
+def test_compact_weights_are_float16_and_reload(tmp_path):
+    import h5py  # noqa: PLC0415
+    from lasco_sionna.models import save_compact_weights  # noqa: PLC0415
+    lam = TransformerLAM(**TINY_LAM, code_dim=8)
+    inp = keras.Input((2, 8, 8))
+    model = keras.Model(inp, lam(inp))
+    for w in lam.weights:
+        w.assign(w + 0.05 * tf.random.normal(w.shape))
+    full, compact = tmp_path / "a.weights.h5", tmp_path / "b.weights.h5"
+    model.save_weights(str(full))
+    save_compact_weights(model, str(compact))
+    def arrays(path):
+        out = {}
+        with h5py.File(path) as f:
+            f.visititems(lambda n, o: out.update({n: o[()]})
+                         if isinstance(o, h5py.Dataset) else None)
+        return out
+    a, b = arrays(full), arrays(compact)
+    assert a.keys() == b.keys()
+    assert {v.dtype for v in b.values()} == {np.dtype("float16")}
+    assert sum(v.nbytes for v in b.values()) * 2 == \
+        sum(v.nbytes for v in a.values())
+    lam2 = TransformerLAM(**TINY_LAM, code_dim=8)
+    model2 = keras.Model(inp, lam2(inp))
+    model2.load_weights(str(compact))
+    assert all(w.dtype == "float32" for w in lam2.weights)
+    x0 = images(4)
+    np.testing.assert_allclose(lam2(x0), lam(x0), atol=2e-3)
+    assert not np.array_equal(lam2(x0), lam(x0))      # really rounded
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.weights.h5",
+                                                          "b.weights.h5"]
+    with pytest.raises(ValueError, match="must end in '.weights.h5'"):
+        save_compact_weights(model, str(tmp_path / "c.h5"))
+
+
 def test_pretrained_csi_path_by_name():
     from lasco_sionna.csi import get_csi_feedback  # noqa: PLC0415
     csi = get_csi_feedback({"name": "pretrained", "model": "lam-tiny"}, 32, 64)
