@@ -2,23 +2,48 @@
 """LASCO / E-LASCO vs baselines on unseen target environments (issue 3, measurements a-e, h)
 
     python sims/bench_lasco.py --lam lam-cr16 --sam sam-ref-cr16 \\
-        --targets rt-florence rt-san_francisco cdl-e rma --samples 100 300 1000 3000 \\
-        --out results/bench_lasco
+        --targets rt-florence rt-san_francisco cdl-e rma \\
+        --samples 100 300 1000 3000 --out results/bench_lasco [--methods ...]
+
+Every target dataset holds ``--max-samples`` (3,000) training, 300
+validation and 1,000 test channels (seed 101); a run with ``--samples n``
+trains on the first ``n`` training channels.
 
 For every target and number of target samples, every method is trained on
 the target training samples (validation: 300 target samples, checkpoint
 selection with the unadapted model as candidate) and evaluated on 1,000
 target test samples: NMSE (dB), generalised cosine similarity rho and SGCS
-(8 subbands) in the spatial-frequency domain, trainable parameters, wall
-time, and the Gaussian rate-distortion reference at the same payload.
-Codebooks (Type I, eType II) are evaluated on the same test channels.
-Forgetting: the NMSE on the source environments' validation data of the
-decoder each method leaves behind. Each finished (target, samples, method)
-row is appended to ``results.csv`` at once; a rerun skips finished rows.
+(8 subbands) in the spatial-frequency domain, and the Gaussian
+rate-distortion reference at the same payload with each method's distance
+to it.
+
+Cost of adaptation: trainable parameters, wall time and training FLOPs.
+FLOPs are counted, not timed: the forward FLOPs of the LAM, the SAM and the
+autoencoders are counted on their TensorFlow graphs
+(:func:`lasco_sionna.utils.profiling.forward_flops`) and a training step is
+taken as 3 forward passes of what is trained (forward + backward):
+full fine-tuning and LoRA ``3 F_LAM`` per sample (the gradient flows back
+through every block), last-block fine-tuning ``F_LAM + 2 F_block``,
+LASCO/E-LASCO one cached LAM + reference-SAM pass over the training and
+validation data plus ``3 F_SAM`` per training sample; validation passes are
+included. The LMMSE adaptation costs a covariance (``2 n D^2``) and a
+solve.
+
+Forgetting: ``source_nmse_db`` is the mean NMSE, over the source
+environments' validation data, of the decoder that serves *source* users
+after the method ran: the LAM itself for LASCO / E-LASCO (checked to be
+bit-identical to the LAM before adaptation, ``lam_untouched``), the
+fine-tuned copy for the fine-tuning baselines (if it replaced the LAM).
+
+``--methods`` selects methods (default: all), so the expensive LAM
+fine-tuning baselines can run on a subset. Each finished (target, samples,
+method) row is appended to ``results.csv`` at once (atomic write); a rerun
+skips finished rows. ``--prepare-only`` builds (caches) the target datasets.
 """
 
 import argparse
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -33,11 +58,24 @@ from lasco_sionna.collab import adapt, finetune  # noqa: E402
 from lasco_sionna.csi import (cosine_similarity, csi_from_image, csi_image,  # noqa: E402
                               get_csi_feedback, nmse, rate_distortion_nmse_db,
                               sgcs)
-from lasco_sionna.models import (ConvAutoencoder, MixerSAM, fit,  # noqa: E402
-                                 load_pretrained)
+from lasco_sionna.models import (ConvAutoencoder, LMMSEDecoder, MixerSAM,  # noqa: E402
+                                 fit, lmmse_gain, load_pretrained)
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
+from lasco_sionna.utils.profiling import forward_flops  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pretrain import load_images  # noqa: E402  pylint: disable=wrong-import-position
 
 NUM_VAL, NUM_TEST = 300, 1000
+BATCH, EVAL_EVERY = 64, 100
+ADAPT_METHODS = ("lasco", "elasco_scalar", "elasco_tap", "elasco_antenna",
+                 "proxy_alone")
+FT_METHODS = ("lam_full_ft", "lam_last_block_ft", "lam_lora")
+SCRATCH_METHODS = ("sam_scratch", "csinet", "crnet")
+ALL_METHODS = ("type1", "etype2", "lam_zero_shot", "sam_ref_zero_shot",
+               "lmmse_source", "lmmse_target") + ADAPT_METHODS + FT_METHODS \
+    + SCRATCH_METHODS
+SHRINKAGE_GRID = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
 
 def sf_metrics(h, h_hat):
@@ -45,6 +83,18 @@ def sf_metrics(h, h_hat):
     return {"nmse_db": float(10 * np.log10(np.mean(nmse(h, h_hat)))),
             "rho": float(np.mean(cosine_similarity(h, h_hat))),
             "sgcs": float(np.mean(sgcs(h, h_hat, num_subbands=8)))}
+
+
+def batched(decode, x, size=250):
+    """Apply ``decode`` in batches -> `np.ndarray`"""
+    return np.concatenate([np.asarray(decode(x[i:i + size]))
+                           for i in range(0, len(x), size)])
+
+
+def image_nmse_db(decode, x0, x):
+    """NMSE [dB] of a decoder in the image domain (images have unit norm)"""
+    return float(10 * np.log10(np.mean(np.sum((batched(decode, x0) - x) ** 2,
+                                              axis=(1, 2, 3)))))
 
 
 def main():
@@ -56,15 +106,76 @@ def main():
                              "rma"])
     ap.add_argument("--samples", nargs="+", type=int,
                     default=[100, 300, 1000, 3000])
+    ap.add_argument("--max-samples", type=int, default=3000,
+                    help="target training pool; fixes the dataset and its "
+                         "test split, so runs with different --samples "
+                         "share them")
+    ap.add_argument("--methods", nargs="+", default=list(ALL_METHODS),
+                    choices=ALL_METHODS, metavar="METHOD",
+                    help="subset of: " + " ".join(ALL_METHODS))
     ap.add_argument("--steps", type=int, default=1500,
                     help="training steps of every trained method")
+    ap.add_argument("--num-source-val", type=int, default=200,
+                    help="validation images per source environment "
+                         "(forgetting)")
     ap.add_argument("--fft-size", type=int, default=256)
     ap.add_argument("--out", default="results/bench_lasco")
+    ap.add_argument("--prepare-only", action="store_true",
+                    help="only build (cache) the target datasets")
     args = ap.parse_args()
+    if min(args.samples) < 1 or args.steps < 1:
+        ap.error(f"--samples {args.samples} and --steps {args.steps} must be "
+                 "positive")
+    if max(args.samples) > args.max_samples:
+        ap.error(f"--samples {args.samples} exceed --max-samples "
+                 f"{args.max_samples}")
 
-    encoder, lam, _ = load_pretrained(args.lam)
-    _, ref, _ = load_pretrained(args.sam)
+    encoder, lam, lam_record = load_pretrained(args.lam)
+    _, ref, ref_record = load_pretrained(args.sam)
+    if ref_record["encoder"] != lam_record["encoder"]:
+        raise ValueError(f"{args.lam} and {args.sam} use different encoders")
     num = Numerology(fft_size=args.fft_size)
+    n_max = args.max_samples
+    total = n_max + NUM_VAL + NUM_TEST
+    splits = (n_max / total, NUM_VAL / total, NUM_TEST / total)
+
+    def target_data(target):
+        env = get_environment(target, numerology=num,
+                              bs_array=BSArray(num_cols=32))
+        return build_dataset(env, total, seed=101, splits=splits,
+                             progress=True)
+
+    if args.prepare_only:
+        for target in args.targets:
+            target_data(target)
+        return
+
+    # Source data: pooled covariance (LMMSE) and forgetting
+    sources = load_images(lam_record["config"])
+    src_train = np.concatenate([v[0] for v in sources.values()])
+    src_val = {k: v[1][:args.num_source_val] for k, v in sources.items()}
+    src_val0 = {k: batched(encoder, v) for k, v in src_val.items()}
+    src_gain, src_cov = lmmse_gain(encoder, src_train)
+    del src_train
+
+    def source_nmse_db(decode):
+        return float(np.mean([image_nmse_db(decode, src_val0[k], src_val[k])
+                              for k in src_val]))
+
+    lam_src_before = {k: batched(lam, v) for k, v in src_val0.items()}
+    source_before = source_nmse_db(lam)
+    lmmse_src = LMMSEDecoder(encoder.get_config())
+    lmmse_src.set_gain(src_gain)
+
+    # Forward FLOPs per sample
+    shape = (1, 2, encoder.num_ant, encoder.num_taps)
+    f_lam, f_sam = forward_flops(lam, shape), forward_flops(ref, shape)
+    blocks = getattr(lam, "blocks", [])
+    f_block = forward_flops(blocks[-1], (1, lam.num_taps, lam.d_model)) \
+        if blocks else f_lam
+    print(f"forward MFLOP per sample: LAM {f_lam / 1e6:.1f}, "
+          f"SAM {f_sam / 1e6:.2f}", flush=True)
+
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "results.csv")
     table = pd.read_csv(path) if os.path.exists(path) else pd.DataFrame()
@@ -74,6 +185,8 @@ def main():
 
     def record(row):
         nonlocal table
+        row = {"lam": args.lam, "steps": args.steps,
+               "source_nmse_before_db": source_before, **row}
         table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
         with atomic_path(path) as tmp:
             table.to_csv(tmp, index=False)
@@ -81,19 +194,13 @@ def main():
                for k, v in row.items()}, flush=True)
 
     for target in args.targets:
-        env = get_environment(target, numerology=num,
-                              bs_array=BSArray(num_cols=32))
-        n_max = max(args.samples)
-        ds = build_dataset(env, n_max + NUM_VAL + NUM_TEST, seed=101,
-                           splits=(n_max / (n_max + NUM_VAL + NUM_TEST),
-                                   NUM_VAL / (n_max + NUM_VAL + NUM_TEST),
-                                   NUM_TEST / (n_max + NUM_VAL + NUM_TEST)))
+        ds = target_data(target)
         h = {s: ds.split(s).as_matrix() for s in ("train", "validation",
                                                   "test")}
         img = {s: csi_image(v, encoder.num_taps) for s, v in h.items()}
         x = {s: v[0].numpy() for s, v in img.items()}
         norm = img["test"][1]
-        x0 = {s: encoder(v).numpy() for s, v in x.items()}
+        x0 = {s: batched(encoder, v) for s, v in x.items()}
         # The rate-distortion reference needs a well-estimated covariance:
         # use every target image (train + validation + test)
         all_x = np.concatenate([x["train"], x["validation"], x["test"]])
@@ -102,106 +209,149 @@ def main():
             print(f"warning: {len(all_x)} images for a {all_x[0].size}-dim "
                   "covariance: the rate-distortion reference is optimistic")
 
-        def evaluate(decode, method, n, trainable, seconds, extra=None):
-            y = np.concatenate([np.asarray(decode(x0["test"][i:i + 250]))
-                                for i in range(0, NUM_TEST, 250)])
-            h_hat = csi_from_image(y, norm, args.fft_size)
+        def evaluate(decode, method, n, trainable, seconds, flops, extra=None):
+            h_hat = csi_from_image(batched(decode, x0["test"]), norm,
+                                   args.fft_size)
             row = {"target": target, "samples": n, "method": method,
                    "payload_bits": payload, "trainable": trainable,
-                   "wall_time_s": seconds, "rd_nmse_db": rd,
-                   **sf_metrics(h["test"], h_hat), **(extra or {})}
+                   "wall_time_s": seconds, "train_gflops": flops / 1e9,
+                   "rd_nmse_db": rd, **sf_metrics(h["test"], h_hat),
+                   **(extra or {})}
             row["gap_to_rd_db"] = row["nmse_db"] - rd
             record(row)
 
+        def todo(n, method):
+            return method in args.methods and (target, n, method) not in done
+
         for method, spec in (("type1", {"name": "type1", "oversampling": 4}),
                              ("etype2", {"name": "etype2", "num_beams": 4})):
-            if (target, 0, method) in done:
+            if not todo(0, method):
                 continue
-            csi = get_csi_feedback(spec, 32, args.fft_size)
+            csi = get_csi_feedback(spec, encoder.num_ant, args.fft_size)
             t0 = time.perf_counter()
             h_hat = csi(h["test"])
-            row = {"target": target, "samples": 0, "method": method,
-                   "payload_bits": csi.payload_bits, "trainable": 0,
-                   "wall_time_s": time.perf_counter() - t0,
-                   **sf_metrics(h["test"], h_hat)}
-            record(row)
-        if (target, 0, "lam_zero_shot") not in done:
-            evaluate(lam, "lam_zero_shot", 0, 0, 0.0)
+            record({"target": target, "samples": 0, "method": method,
+                    "payload_bits": csi.payload_bits, "trainable": 0,
+                    "wall_time_s": time.perf_counter() - t0,
+                    "train_gflops": 0.0, "rd_nmse_db": rd,
+                    **sf_metrics(h["test"], h_hat)})
+        for method, decode in (("lam_zero_shot", lam),
+                               ("sam_ref_zero_shot", ref),
+                               ("lmmse_source", lmmse_src)):
+            if todo(0, method):
+                evaluate(decode, method, 0, 0, 0.0, 0.0,
+                         {"source_nmse_db": source_nmse_db(decode)})
+
         for n in sorted(args.samples):
             tr = slice(0, n)
             args_tr = (x0["train"][tr], x["train"][tr], x0["validation"],
                        x["validation"])
-            common = {"steps": args.steps, "eval_every": 100}
-            todo = {
-                "lasco": lambda: adapt(lam, ref, *args_tr, mode="lasco",
-                                       **common),
-                "elasco_scalar": lambda: adapt(lam, ref, *args_tr,
-                                               mode="scalar", **common),
-                "elasco_tap": lambda: adapt(lam, ref, *args_tr, mode="tap",
-                                            **common),
-                "proxy_alone": lambda: adapt(lam, ref, *args_tr,
-                                             mode="lasco",
-                                             variant="proxy_alone", **common),
-                "lam_full_ft": lambda: finetune(lam, *args_tr, "full",
-                                                **common),
-                "lam_last_block_ft": lambda: finetune(
-                    lam, *args_tr, "last_blocks", **common,
-                    learning_rate=3e-4),
-                "lam_lora": lambda: finetune(lam, *args_tr, "lora", **common,
-                                             learning_rate=1e-3),
-            }
-            for method, run in todo.items():
-                if (target, n, method) in done:
+            n_evals = args.steps // EVAL_EVERY + 1
+            common = {"steps": args.steps, "eval_every": EVAL_EVERY,
+                      "batch_size": BATCH}
+            # One cached LAM + reference pass, then proxy-SAM training
+            adapt_flops = (n + NUM_VAL) * (f_lam + f_sam) + args.steps * \
+                BATCH * 3 * f_sam + n_evals * NUM_VAL * f_sam
+            modes = {"lasco": ("lasco", "combined"),
+                     "elasco_scalar": ("scalar", "combined"),
+                     "elasco_tap": ("tap", "combined"),
+                     "elasco_antenna": ("antenna", "combined"),
+                     "proxy_alone": ("lasco", "proxy_alone")}
+            for method, (mode, variant) in modes.items():
+                if not todo(n, method):
                     continue
-                res = run()
-                if hasattr(res, "combiner"):
-                    decode = (lambda r: lambda z: r.combiner(
-                        [lam(z), r.proxy(z), ref(z)]))(res)
-                    coef = res.combiner.get_weights()[0].reshape(3, -1)
-                    extra = {"coef_a": float(coef[0].mean()),
-                             "coef_b": float(coef[1].mean()),
-                             "coef_c": float(coef[2].mean()),
-                             "best_step": res.best_step}
-                else:
-                    decode, extra = res.model, {"best_step": res.best_step}
+                res = adapt(lam, ref, *args_tr, mode=mode, variant=variant,
+                            **common)
+                decode = (lambda r: lambda z: r.combiner(
+                    [lam(z), r.proxy(z), ref(z)]))(res)
+                coef = res.combiner.get_weights()[0].reshape(3, -1)
+                after = {k: batched(lam, v) for k, v in src_val0.items()}
+                untouched = all(np.array_equal(after[k], lam_src_before[k])
+                                for k in after)
                 evaluate(decode, method, n, res.num_trainable,
-                         res.wall_time_s, extra)
-            # Trained on the target alone
-            for method in ("sam_scratch", "csinet", "crnet"):
-                if (target, n, method) in done:
+                         res.wall_time_s, adapt_flops,
+                         {"coef_a": float(coef[0].mean()),
+                          "coef_b": float(coef[1].mean()),
+                          "coef_c": float(coef[2].mean()),
+                          "best_step": res.best_step,
+                          "source_nmse_db": source_nmse_db(lam),
+                          "lam_untouched": untouched})
+            ft = {"lam_full_ft": ({"variant": "full"}, 3 * f_lam),
+                  "lam_last_block_ft": ({"variant": "last_blocks",
+                                         "learning_rate": 3e-4},
+                                        f_lam + 2 * f_block),
+                  "lam_lora": ({"variant": "lora", "learning_rate": 1e-3},
+                               3 * f_lam)}
+            for method, (kw, per_sample) in ft.items():
+                if not todo(n, method):
+                    continue
+                res = finetune(lam, *args_tr, **kw, **common)
+                flops = args.steps * BATCH * per_sample + \
+                    n_evals * NUM_VAL * f_lam
+                evaluate(res.model, method, n, res.num_trainable,
+                         res.wall_time_s, flops,
+                         {"best_step": res.best_step,
+                          "source_nmse_db": source_nmse_db(res.model)})
+            if todo(n, "lmmse_target"):
+                # Target covariance shrunk towards the source covariance,
+                # the weight chosen on the validation split
+                t0 = time.perf_counter()
+                best = None
+                for w in SHRINKAGE_GRID:
+                    dec = LMMSEDecoder(encoder.get_config())
+                    dec.set_gain(lmmse_gain(encoder, x["train"][tr],
+                                            shrinkage=w, prior=src_cov)[0])
+                    err = image_nmse_db(dec, x0["validation"],
+                                        x["validation"])
+                    if best is None or err < best[0]:
+                        best = (err, w, dec)
+                d, m = x0["test"][0].size, encoder.num_measurements
+                evaluate(best[2], "lmmse_target", n, 0,
+                         time.perf_counter() - t0,
+                         len(SHRINKAGE_GRID) * (2.0 * n * d ** 2
+                                                + 2.0 * d ** 2 * m
+                                                + 2.0 * d * m ** 2 + m ** 3),
+                         {"shrinkage": best[1]})
+            for method in SCRATCH_METHODS:
+                if not todo(n, method):
                     continue
                 t0 = time.perf_counter()
                 if method == "sam_scratch":
                     model = MixerSAM.from_config(ref.get_config())
                     model(x0["train"][:1])
-                    inputs = (x0["train"][tr],), (x0["validation"],)
-                    decode = model
-                else:
-                    model = ConvAutoencoder(
-                        method, compression=encoder.compression,
-                        bits_per_measurement=encoder.quantizer.num_bits)
-                    model(x["train"][:1])
-                    inputs = (x["train"][tr],), (x["validation"],)
-                    # the autoencoder has its own UE encoder: feed images
-                    decode = None
-                hist, best = fit(model, model.trainable_weights, inputs[0],
-                                 x["train"][tr], inputs[1], x["validation"],
-                                 steps=args.steps, eval_every=100)
+                    _, best = fit(model, model.trainable_weights,
+                                  (x0["train"][tr],), x["train"][tr],
+                                  (x0["validation"],), x["validation"],
+                                  **common)
+                    evaluate(model, method, n, model.count_params(),
+                             time.perf_counter() - t0,
+                             args.steps * BATCH * 3 * f_sam
+                             + n_evals * NUM_VAL * f_sam,
+                             {"best_step": best})
+                    continue
+                # The autoencoders have their own UE encoder: feed images
+                model = ConvAutoencoder(
+                    method, num_ant=encoder.num_ant, num_taps=encoder.num_taps,
+                    compression=encoder.compression,
+                    bits_per_measurement=encoder.quantizer.num_bits)
+                model(x["train"][:1])
+                _, best = fit(model, model.trainable_weights,
+                              (x["train"][tr],), x["train"][tr],
+                              (x["validation"],), x["validation"], **common)
                 seconds = time.perf_counter() - t0
-                if decode is None:
-                    y = np.asarray(model(x["test"]))
-                    h_hat = csi_from_image(y, norm, args.fft_size)
-                    row = {"target": target, "samples": n, "method": method,
-                           "payload_bits": model.payload_bits,
-                           "trainable": model.count_params(),
-                           "wall_time_s": seconds, "rd_nmse_db": rd,
-                           "best_step": best,
-                           **sf_metrics(h["test"], h_hat)}
-                    row["gap_to_rd_db"] = row["nmse_db"] - rd
-                    record(row)
-                else:
-                    evaluate(decode, method, n, model.count_params(),
-                             seconds, {"best_step": best})
+                f_ae = forward_flops(model, shape)
+                h_hat = csi_from_image(batched(model, x["test"]), norm,
+                                       args.fft_size)
+                row = {"target": target, "samples": n, "method": method,
+                       "payload_bits": model.payload_bits,
+                       "trainable": model.count_params(),
+                       "wall_time_s": seconds,
+                       "train_gflops": (args.steps * BATCH * 3 * f_ae
+                                        + n_evals * NUM_VAL * f_ae) / 1e9,
+                       "rd_nmse_db": rd, "best_step": best,
+                       **sf_metrics(h["test"], h_hat)}
+                row["gap_to_rd_db"] = row["nmse_db"] - rd
+                record(row)
     print(table.pivot_table(index=["target", "samples"], columns="method",
                             values="nmse_db").round(2).to_string())
 

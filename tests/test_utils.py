@@ -38,3 +38,18 @@ def test_validation_messages():
         check_choice("x", "b", ("a",))
     with pytest.raises(ValueError, match="1 NaN/Inf"):
         check_finite("h", np.array([1.0, np.inf]))
+
+
+def test_forward_flops_match_closed_form():
+    import keras  # noqa: PLC0415
+    from lasco_sionna.utils.profiling import forward_flops  # noqa: PLC0415
+    dense = keras.layers.Dense(7, use_bias=False)
+    # [batch 3, 5] @ [5, 7]: 3 * 7 * (2 * 5) multiply-adds
+    assert forward_flops(dense, (3, 5)) == 3 * 7 * 2 * 5
+    # Matmuls of a 2-layer MLP on 4 inputs (biases add 4 * 16 + 4 * 2)
+    mlp = keras.Sequential([keras.layers.Dense(16), keras.layers.Dense(2)])
+    assert forward_flops(mlp, (4, 8)) == 4 * (2 * 8 * 16 + 16 + 2 * 16 * 2 + 2)
+    with pytest.raises(ValueError, match="positive integers"):
+        forward_flops(dense, (0, 5))
+    with pytest.raises(TypeError, match="must be callable"):
+        forward_flops(3, (1, 5))
