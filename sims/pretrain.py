@@ -4,7 +4,8 @@
     python sims/pretrain.py sims/configs/lam_cr16.yaml            # train / resume
     python sims/pretrain.py sims/configs/lam_cr16.yaml --export   # + ship weights
 
-The config names the model (``lam`` or ``sam`` and its sizes), the encoder
+The config names the model (``lam`` or ``sam`` and its sizes; optionally
+``init_from``: a shipped model of the same architecture to start from), the encoder
 (compression ratio, bits), the source environments with their sample
 counts, and the optimisation schedule. Everything is seeded. Datasets are
 built (and cached) first; training checkpoints the weights, the optimizer
@@ -144,12 +145,25 @@ def main():
         opt.iterations.assign(step)          # the LR schedule continues
         print(f"warm restart from the shipped weights at step {step}",
               flush=True)
-    elif getattr(dec, "code_dim", 0):
-        # Start the LAM's lift at the LMMSE decoder of the pooled sources
-        gain, _ = lmmse_gain(enc, train)
-        dec.init_linear_inverse(enc._a.numpy(), gain)
-        print("lift initialised to the pooled-source LMMSE decoder",
-              flush=True)
+    else:
+        if cfg.get("init_from"):
+            # Warm start from another shipped model of the same architecture
+            # (e.g. the CR 1/16 LAM for a CR 1/32 LAM)
+            with open(os.path.join(WEIGHTS_DIR, f"{cfg['init_from']}.json"),
+                      encoding="utf-8") as f:
+                other = json.load(f)
+            if other["decoder"] != dec.get_config():
+                raise ValueError(f"`init_from`={cfg['init_from']!r} has a "
+                                 "different decoder configuration")
+            model.load_weights(os.path.join(WEIGHTS_DIR,
+                                            f"{cfg['init_from']}.weights.h5"))
+            print(f"initialised from {cfg['init_from']}", flush=True)
+        if getattr(dec, "code_dim", 0):
+            # Start the LAM's lift at the LMMSE decoder of the pooled sources
+            gain, _ = lmmse_gain(enc, train)
+            dec.init_linear_inverse(enc._a.numpy(), gain)
+            print("lift initialised to the pooled-source LMMSE decoder",
+                  flush=True)
 
     @tf.function(jit_compile=True)
     def train_step(x):
