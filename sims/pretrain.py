@@ -5,7 +5,9 @@
     python sims/pretrain.py sims/configs/lam_cr16.yaml --export   # + ship weights
 
 The config names the model (``lam`` or ``sam`` and its sizes; optionally
-``init_from``: a shipped model of the same architecture to start from), the encoder
+``init_from``: a shipped model of the same architecture to start from;
+``init_lift: false`` keeps the LAM's lift at its random/zero init instead of
+the pooled-source LMMSE decoder), the encoder
 (compression ratio, bits), the source environments with their sample
 counts, and the optimisation schedule. Everything is seeded. Datasets are
 built (and cached) first; training checkpoints the weights, the optimizer
@@ -158,7 +160,7 @@ def main():
             model.load_weights(os.path.join(WEIGHTS_DIR,
                                             f"{cfg['init_from']}.weights.h5"))
             print(f"initialised from {cfg['init_from']}", flush=True)
-        if getattr(dec, "code_dim", 0):
+        if getattr(dec, "code_dim", 0) and cfg.get("init_lift", True):
             # Start the LAM's lift at the LMMSE decoder of the pooled sources
             gain, _ = lmmse_gain(enc, train)
             dec.init_linear_inverse(enc._a.numpy(), gain)
