@@ -79,6 +79,9 @@ SCRATCH_METHODS = ("sam_scratch", "csinet", "crnet")
 ALL_METHODS = ("type1", "etype2", "lam_zero_shot", "sam_ref_zero_shot",
                "lmmse_source", "lmmse_target", "lasco_linear") + ADAPT_METHODS + FT_METHODS \
     + SCRATCH_METHODS
+#: Methods that do not use the LAM (their rows do not depend on --lam)
+LAM_FREE = ("type1", "etype2", "sam_ref_zero_shot", "lmmse_source",
+            "lmmse_target", "sam_scratch", "csinet", "crnet")
 SHRINKAGE_GRID = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
 
@@ -189,8 +192,9 @@ def main():
 
     def record(row):
         nonlocal table
-        row = {"lam": args.lam, "steps": args.steps,
-               "source_nmse_before_db": source_before, **row}
+        lam_info = {} if row["method"] in LAM_FREE else {
+            "lam": args.lam, "source_nmse_before_db": source_before}
+        row = {"steps": args.steps, **lam_info, **row}
         table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
         with atomic_path(path) as tmp:
             table.to_csv(tmp, index=False)
