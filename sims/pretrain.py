@@ -126,7 +126,7 @@ def main():
     ckpt_w = os.path.join(out, "model.weights.h5")
     ckpt_state = os.path.join(out, "state.json")
     ckpt_opt = os.path.join(out, "optimizer.npz")
-    step, elapsed = 0, 0.0
+    step, elapsed, history = 0, 0.0, []
     if os.path.exists(ckpt_state):
         with open(ckpt_state, encoding="utf-8") as f:
             state = json.load(f)
@@ -144,6 +144,7 @@ def main():
                   encoding="utf-8") as f:
             shipped = json.load(f)
         step, elapsed = shipped["steps"], shipped["wall_time_s"]
+        history = shipped.get("history", [])
         opt.iterations.assign(step)          # the LR schedule continues
         print(f"warm restart from the shipped weights at step {step}",
               flush=True)
@@ -202,7 +203,7 @@ def main():
     o = cfg["optim"]
     log_path = os.path.join(out, "log.csv")
     log = pd.read_csv(log_path) if os.path.exists(log_path) and step else \
-        pd.DataFrame()
+        pd.DataFrame(history)
     start, losses = time.perf_counter() - elapsed, []
     session_start = time.perf_counter()
     while step < o["steps"] and not args.export_only:
@@ -242,7 +243,8 @@ def main():
                   "sources": [s["environment"] for s in cfg["sources"]],
                   "val_nmse_db": {k.split("/")[-1]: v
                                   for k, v in final.items()},
-                  "config": cfg}
+                  "config": cfg,
+                  "history": log.to_dict("records")}
         target = os.path.join(WEIGHTS_DIR, f"{name}.weights.h5")
         save_compact_weights(keras.Model(model.inputs, model.outputs), target)
         with atomic_path(os.path.join(WEIGHTS_DIR, f"{name}.json")) as p:
