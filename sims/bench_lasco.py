@@ -31,7 +31,9 @@ solve per shrinkage weight.
 
 ``lasco_linear`` is LASCO with *linear* SAMs and no training: the LMMSE
 decoders of the source covariance (reference) and of the target covariance
-shrunk towards it (proxy), ``f_LAM(x) + (G_target - G_source) y``.
+shrunk towards it (proxy), ``f_LAM(x) + (G_target - G_source) y``;
+``elasco_tap_linear`` runs per-tap E-LASCO with the (opaque) callable
+``lasco_linear`` in place of the LAM.
 
 Forgetting: ``source_nmse_db`` is the mean NMSE, over the source
 environments' validation data, of the decoder that serves *source* users
@@ -77,7 +79,8 @@ ADAPT_METHODS = ("lasco", "elasco_scalar", "elasco_tap", "elasco_antenna",
 FT_METHODS = ("lam_full_ft", "lam_last_block_ft", "lam_lora")
 SCRATCH_METHODS = ("sam_scratch", "csinet", "crnet")
 ALL_METHODS = ("type1", "etype2", "lam_zero_shot", "sam_ref_zero_shot",
-               "lmmse_source", "lmmse_target", "lasco_linear") + ADAPT_METHODS + FT_METHODS \
+               "lmmse_source", "lmmse_target", "lasco_linear",
+               "elasco_tap_linear") + ADAPT_METHODS + FT_METHODS \
     + SCRATCH_METHODS
 #: Methods that do not use the LAM (their rows do not depend on --lam)
 LAM_FREE = ("type1", "etype2", "sam_ref_zero_shot", "lmmse_source",
@@ -300,7 +303,8 @@ def main():
                          res.wall_time_s, flops,
                          {"best_step": res.best_step,
                           "source_nmse_db": source_nmse_db(res.model)})
-            if todo(n, "lmmse_target") or todo(n, "lasco_linear"):
+            if any(todo(n, m) for m in ("lmmse_target", "lasco_linear",
+                                        "elasco_tap_linear")):
                 # Target covariance shrunk towards the source covariance,
                 # the weight chosen on the validation split. lasco_linear
                 # is LASCO with linear SAMs: LAM + (G_target - G_source) y;
@@ -341,6 +345,21 @@ def main():
                                  flops + NUM_VAL * f_lam,
                                  {"shrinkage": w,
                                   "source_nmse_db": source_nmse_db(lam)})
+                if todo(n, "elasco_tap_linear"):
+                    # E-LASCO (per-tap) on top of lasco_linear, which is
+                    # passed to adapt() as the opaque "LAM"
+                    g_t, w = best["lasco_linear"][2], best["lasco_linear"][1]
+
+                    def lam_lin(z, g_t=g_t):
+                        return (np.asarray(lam(z)) + np.asarray(g_t(z))
+                                - np.asarray(lmmse_src(z)))
+                    res = adapt(lam_lin, ref, *args_tr, mode="tap", **common)
+                    evaluate((lambda r: lambda z: r.combiner(
+                        [lam_lin(z), r.proxy(z), ref(z)]))(res),
+                        "elasco_tap_linear", n, res.num_trainable,
+                        seconds + res.wall_time_s, flops + adapt_flops,
+                        {"shrinkage": w, "best_step": res.best_step,
+                         "source_nmse_db": source_nmse_db(lam)})
             for method in SCRATCH_METHODS:
                 if not todo(n, method):
                     continue
