@@ -33,7 +33,10 @@ solve per shrinkage weight.
 decoders of the source covariance (reference) and of the target covariance
 shrunk towards it (proxy), ``f_LAM(x) + (G_target - G_source) y``;
 ``elasco_tap_linear`` runs per-tap E-LASCO with the (opaque) callable
-``lasco_linear`` in place of the LAM.
+``lasco_linear`` in place of the LAM. ``elasco_linear_ls`` is E-LASCO with
+these linear SAMs and per-tap coefficients ``a f_LAM + b G_target y -
+c G_source y`` fitted by least squares on the validation split (96
+numbers; the test split is never touched).
 
 Forgetting: ``source_nmse_db`` is the mean NMSE, over the source
 environments' validation data, of the decoder that serves *source* users
@@ -78,12 +81,14 @@ ADAPT_METHODS = ("lasco", "elasco_scalar", "elasco_tap", "elasco_antenna",
                  "proxy_alone")
 FT_METHODS = ("lam_full_ft", "lam_last_block_ft", "lam_lora")
 SCRATCH_METHODS = ("sam_scratch", "csinet", "crnet")
-ALL_METHODS = ("type1", "etype2", "lam_zero_shot", "sam_ref_zero_shot",
+ALL_METHODS = ("type1", "etype2", "etype2_matched", "lam_zero_shot",
+               "sam_ref_zero_shot",
                "lmmse_source", "lmmse_target", "lasco_linear",
-               "elasco_tap_linear") + ADAPT_METHODS + FT_METHODS \
+               "elasco_tap_linear", "elasco_linear_ls") + ADAPT_METHODS + FT_METHODS \
     + SCRATCH_METHODS
 #: Methods that do not use the LAM (their rows do not depend on --lam)
-LAM_FREE = ("type1", "etype2", "sam_ref_zero_shot", "lmmse_source",
+LAM_FREE = ("type1", "etype2", "etype2_matched", "sam_ref_zero_shot",
+            "lmmse_source",
             "lmmse_target", "sam_scratch", "csinet", "crnet")
 SHRINKAGE_GRID = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
@@ -234,14 +239,25 @@ def main():
         def todo(n, method):
             return method in args.methods and (target, n, method) not in done
 
+        # eType II at the largest payload <= the learned payload
+        matched = max(
+            ({"name": "etype2", "num_beams": nb, "num_subbands": sb}
+             for nb in (2, 4, 6, 8) for sb in (4, 8, 16)
+             if get_csi_feedback({"name": "etype2", "num_beams": nb,
+                                  "num_subbands": sb}, encoder.num_ant,
+                                 args.fft_size).payload_bits <= payload),
+            key=lambda spec: get_csi_feedback(spec, encoder.num_ant,
+                                              args.fft_size).payload_bits)
         for method, spec in (("type1", {"name": "type1", "oversampling": 4}),
-                             ("etype2", {"name": "etype2", "num_beams": 4})):
+                             ("etype2", {"name": "etype2", "num_beams": 4}),
+                             ("etype2_matched", matched)):
             if not todo(0, method):
                 continue
             csi = get_csi_feedback(spec, encoder.num_ant, args.fft_size)
             t0 = time.perf_counter()
             h_hat = csi(h["test"])
             record({"target": target, "samples": 0, "method": method,
+                    "config": str(spec),
                     "payload_bits": csi.payload_bits, "trainable": 0,
                     "wall_time_s": time.perf_counter() - t0,
                     "train_gflops": 0.0, "rd_nmse_db": rd,
@@ -304,7 +320,8 @@ def main():
                          {"best_step": res.best_step,
                           "source_nmse_db": source_nmse_db(res.model)})
             if any(todo(n, m) for m in ("lmmse_target", "lasco_linear",
-                                        "elasco_tap_linear")):
+                                        "elasco_tap_linear",
+                                        "elasco_linear_ls")):
                 # Target covariance shrunk towards the source covariance,
                 # the weight chosen on the validation split. lasco_linear
                 # is LASCO with linear SAMs: LAM + (G_target - G_source) y;
@@ -345,6 +362,34 @@ def main():
                                  flops + NUM_VAL * f_lam,
                                  {"shrinkage": w,
                                   "source_nmse_db": source_nmse_db(lam)})
+                if todo(n, "elasco_linear_ls"):
+                    # E-LASCO with linear SAMs: per-tap coefficients
+                    # a f_LAM + b G_target y - c G_source y, least squares
+                    # on the validation split (3 x num_taps numbers; the
+                    # test split stays untouched)
+                    g_t = best["lmmse_target"][2]
+                    t1 = time.perf_counter()
+                    # [num_val, 3, 2, num_ant, num_taps]
+                    feats = np.stack([lam_val, batched(g_t, x0["validation"]),
+                                      -src_val_out], axis=1)
+                    coef = np.stack([np.linalg.lstsq(
+                        feats[..., t].transpose(0, 2, 3, 1).reshape(-1, 3),
+                        x["validation"][..., t].reshape(-1), rcond=None)[0]
+                        for t in range(encoder.num_taps)], axis=1)
+
+                    def decode_ls(z, g_t=g_t, coef=coef):
+                        parts = np.stack([np.asarray(lam(z)),
+                                          np.asarray(g_t(z)),
+                                          -np.asarray(lmmse_src(z))], axis=1)
+                        # [batch, 2, num_ant, num_taps]
+                        return np.einsum("bkcat,kt->bcat", parts, coef)
+                    evaluate(decode_ls, "elasco_linear_ls", n, coef.size,
+                             seconds + time.perf_counter() - t1, flops,
+                             {"shrinkage": best["lmmse_target"][1],
+                              "coef_a": float(coef[0].mean()),
+                              "coef_b": float(coef[1].mean()),
+                              "coef_c": float(coef[2].mean()),
+                              "source_nmse_db": source_nmse_db(lam)})
                 if todo(n, "elasco_tap_linear"):
                     # E-LASCO (per-tap) on top of lasco_linear, which is
                     # passed to adapt() as the opaque "LAM"

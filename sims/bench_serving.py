@@ -24,7 +24,6 @@ atomically.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -100,7 +99,11 @@ def rss_mode(args):
     decode, held = build_setup(args.rss, lam, ref, args.num_envs, x0)
     envs = np.arange(len(x0)) % args.num_envs
     np.asarray(decode(tf.constant(x0), envs))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process's peak RSS (ru_maxrss would include the parent's
+    # peak, which Linux carries over fork + exec)
+    with open("/proc/self/status", encoding="ascii") as f:
+        peak = next(int(line.split()[1]) for line in f
+                    if line.startswith("VmHWM")) / 1024
     print(json.dumps({"setup": args.rss, "peak_rss_mib": peak,
                       "weight_bytes": held}))
 
