@@ -70,13 +70,20 @@ def main():
         with open(p, "w", encoding="utf-8") as f:
             f.write(text + "\n")
     targets = sorted(table.target.unique())
+    # One colour per method in every panel
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    markers = "osD^v<>"
+    styles = {m: (cycle[i % len(cycle)], markers[i // len(cycle) % 7])
+              for i, m in enumerate(sorted(trained.method.unique()))}
     fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 3.8),
                              squeeze=False)
     for ax, target in zip(axes[0], targets):
         t = table[table.target == target]
         for method, g in t[t.samples > 0].groupby("method"):
             g = g.sort_values("samples")
-            ax.plot(g.samples, g.nmse_db, "o-", label=method)
+            color, marker = styles[method]
+            ax.plot(g.samples, g.nmse_db, "-", marker=marker, color=color,
+                    label=method)
         for method in ("lam_zero_shot", "lmmse_source", "sam_ref_zero_shot"):
             row = t[(t.method == method) & (t.samples == 0)]
             if len(row):
@@ -86,7 +93,12 @@ def main():
         ax.set(xscale="log", xlabel="target samples", ylabel="NMSE [dB]",
                title=target)
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1, 1))
+    handles = {}
+    for ax in axes[0]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    axes[0][-1].legend(handles.values(), handles.keys(), fontsize=6,
+                       loc="upper left", bbox_to_anchor=(1, 1))
     fig.tight_layout()
     with atomic_path(os.path.join(args.out, "nmse_vs_samples.png")) as p:
         fig.savefig(p, format="png", dpi=110)
