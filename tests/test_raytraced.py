@@ -35,7 +35,12 @@ def test_generate_shape_determinism_normalisation():
                                1, rtol=1e-4)
     assert a.extras["ue_position"].shape == (6, 3)
     b = env.generate(6, seed=1)
-    np.testing.assert_array_equal(a.h, b.h)
+    # Same seed, same channels -- up to float rounding: Dr.Jit's LLVM
+    # backend accumulates paths in parallel, so the summation order (and
+    # the last bit) can change between runs (seen: 3.6e-7 on unit-power h)
+    np.testing.assert_allclose(a.h, b.h, rtol=0, atol=1e-5)
+    np.testing.assert_array_equal(a.extras["ue_position"],
+                                  b.extras["ue_position"])
     c = env.generate(6, seed=2)
     assert not np.allclose(a.h[:, ..., :1], c.h[:, ..., :1])
     # Raw gains are physical (tens of dB of path loss) and UEs are outdoors
