@@ -164,7 +164,7 @@ def main():
         if getattr(dec, "code_dim", 0) and cfg.get("init_lift", True):
             # Start the LAM's lift at the LMMSE decoder of the pooled sources
             gain, _ = lmmse_gain(enc, train)
-            dec.init_linear_inverse(enc._a.numpy(), gain)
+            dec.init_linear_inverse(enc.projection, gain)
             print("lift initialised to the pooled-source LMMSE decoder",
                   flush=True)
 

@@ -96,7 +96,7 @@ def test_lmmse_gain_matches_closed_form_and_lam_lift():
     x = (x / np.linalg.norm(x.reshape(len(x), -1), axis=1)[:, None, None,
                                                           None]).astype("f4")
     gain, cov = lmmse_gain(enc, x[:2000])
-    a = enc._a.numpy().astype(np.float64)
+    a = enc.projection.astype(np.float64)
     np.testing.assert_allclose(cov, x[:2000].reshape(2000, -1).T.astype(
         np.float64) @ x[:2000].reshape(2000, -1) / 2000, atol=1e-9)
     # Independent: normal equations of min E|G y - x|^2 with y = A x0

@@ -79,6 +79,11 @@ class LinearProjectionEncoder(keras.layers.Layer):
         self._a = tf.constant(q.T, tf.float32)
 
     @property
+    def projection(self):
+        """[num_measurements, dim], `np.float32` : The projection ``A``"""
+        return self._a.numpy()
+
+    @property
     def payload_bits(self):
         """`int` : Feedback bits per report"""
         return self.num_measurements * self.quantizer.num_bits

@@ -54,7 +54,7 @@ def lmmse_gain(encoder, images, shrinkage=0.0, prior=None):
                          f"{shape[1]}, {shape[2]}], got {images.shape}")
     if not 0.0 <= shrinkage <= 1.0:
         raise ValueError(f"`shrinkage` must be in [0, 1], got {shrinkage!r}")
-    a = encoder._a.numpy().astype(np.float64)  # pylint: disable=protected-access
+    a = encoder.projection.astype(np.float64)
     dim = a.shape[1]
     # [num_images, D]
     v = images.reshape(len(images), dim).astype(np.float64)
@@ -67,9 +67,8 @@ def lmmse_gain(encoder, images, shrinkage=0.0, prior=None):
                              f"{target.shape}")
         cov = (1.0 - shrinkage) * cov + shrinkage * target
     # Quantisation error of y = A x0 against A x: [num_images, M]
-    y = encoder.measure(images).numpy() / np.sqrt(dim)
-    yq = encoder.quantizer(y * np.sqrt(dim)).numpy() / np.sqrt(dim)
-    sigma2 = float(np.mean((yq - y) ** 2))
+    s = encoder.measure(images)
+    sigma2 = float(np.mean((encoder.quantizer(s) - s).numpy() ** 2)) / dim
     cat = cov @ a.T
     gain = np.linalg.solve(a @ cat + sigma2 * np.eye(a.shape[0]), cat.T).T
     return gain.astype(np.float32), cov
@@ -107,7 +106,7 @@ class LMMSEDecoder(keras.layers.Layer):
         enc = LinearProjectionEncoder.from_config(self.encoder_config)
         self.num_ant, self.num_taps = enc.num_ant, enc.num_taps
         self._dim, self._m = enc.dim, enc.num_measurements
-        self._a_init = enc._a.numpy()  # pylint: disable=protected-access
+        self._a_init = enc.projection
 
     def build(self, input_shape):
         self.a = self.add_weight(
