@@ -39,10 +39,9 @@ from lasco_sionna.csi import csi_image  # noqa: E402
 from lasco_sionna.models import (LinearProjectionEncoder, MixerSAM,  # noqa: E402
                                  TransformerLAM, lmmse_gain,
                                  save_compact_weights)
+from lasco_sionna.models.pretrained import WEIGHTS_DIR  # noqa: E402
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
 
-WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "..", "lasco_sionna",
-                           "models", "weights")
 MODELS = {"lam": TransformerLAM, "sam": MixerSAM}
 
 
