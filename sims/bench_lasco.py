@@ -29,14 +29,16 @@ validation data plus ``3 F_SAM`` per training sample; validation passes are
 included. The LMMSE adaptation costs a covariance (``2 n D^2``) and a
 solve per shrinkage weight.
 
-``lasco_linear`` is LASCO with *linear* SAMs and no training: the LMMSE
-decoders of the source covariance (reference) and of the target covariance
-shrunk towards it (proxy), ``f_LAM(x) + (G_target - G_source) y``;
-``elasco_tap_linear`` runs per-tap E-LASCO with the (opaque) callable
-``lasco_linear`` in place of the LAM. ``elasco_linear_ls`` is E-LASCO with
-these linear SAMs and per-tap coefficients ``a f_LAM + b G_target y -
-c G_source y`` fitted by least squares on the validation split (96
-numbers; the test split is never touched).
+``lasco_linear`` is LASCO with *linear* SAMs and no training
+(:func:`lasco_sionna.collab.adapt_linear`): the LMMSE decoders of the
+source covariance (reference) and of the target covariance shrunk towards
+it (proxy), ``f_LAM(x) + (G_target - G_source) y``; ``elasco_tap_linear``
+runs per-tap E-LASCO with the (opaque) callable ``lasco_linear`` in place
+of the LAM. ``elasco_linear_ls`` is E-LASCO with these linear SAMs and
+per-tap coefficients ``a f_LAM + b G_target y - c G_source y`` fitted by
+least squares on the validation split (96 numbers; the test split is
+never touched); the shrinkage weight minimises the validation error of
+the combination.
 
 Forgetting: ``source_nmse_db`` is the mean NMSE, over the source
 environments' validation data, of the decoder that serves *source* users
@@ -63,7 +65,9 @@ import tensorflow as tf  # noqa: E402
 
 from lasco_sionna.channels import (BSArray, Numerology, build_dataset,  # noqa: E402
                                    get_environment)
-from lasco_sionna.collab import adapt, finetune  # noqa: E402
+from lasco_sionna.collab import (SHRINKAGE_GRID, CollaborativeDecoder,  # noqa: E402
+                                 adapt, adapt_linear, finetune)
+from lasco_sionna.collab.csi_path import ADAPTATION_METHODS  # noqa: E402
 from lasco_sionna.csi import (cosine_similarity, csi_from_image, csi_image,  # noqa: E402
                               get_csi_feedback, nmse, rate_distortion_nmse_db,
                               sgcs)
@@ -90,7 +94,6 @@ ALL_METHODS = ("type1", "etype2", "etype2_matched", "lam_zero_shot",
 LAM_FREE = ("type1", "etype2", "etype2_matched", "sam_ref_zero_shot",
             "lmmse_source",
             "lmmse_target", "sam_scratch", "csinet", "crnet")
-SHRINKAGE_GRID = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
 
 def sf_metrics(h, h_hat):
@@ -289,8 +292,8 @@ def main():
                     continue
                 res = adapt(lam, ref, *args_tr, mode=mode, variant=variant,
                             **common)
-                decode = (lambda r: lambda z: r.combiner(
-                    [lam(z), r.proxy(z), ref(z)]))(res)
+                decode = CollaborativeDecoder(lam, res.proxy, ref,
+                                              res.combiner)
                 coef = res.combiner.get_weights()[0].reshape(3, -1)
                 after = {k: batched(lam, v) for k, v in src_val0.items()}
                 untouched = all(np.array_equal(after[k], lam_src_before[k])
@@ -303,108 +306,80 @@ def main():
                           "best_step": res.best_step,
                           "source_nmse_db": source_nmse_db(lam),
                           "lam_untouched": untouched})
-            ft = {"lam_full_ft": ({"variant": "full"}, 3 * f_lam),
-                  "lam_last_block_ft": ({"variant": "last_blocks",
-                                         "learning_rate": 3e-4},
-                                        f_lam + 2 * f_block),
-                  "lam_lora": ({"variant": "lora", "learning_rate": 1e-3},
-                               3 * f_lam)}
-            for method, (kw, per_sample) in ft.items():
+            ft = {"lam_full_ft": 3 * f_lam,
+                  "lam_last_block_ft": f_lam + 2 * f_block,
+                  "lam_lora": 3 * f_lam}
+            for method, per_sample in ft.items():
                 if not todo(n, method):
                     continue
-                res = finetune(lam, *args_tr, **kw, **common)
+                res = finetune(lam, *args_tr, **ADAPTATION_METHODS[method][1],
+                               **common)
                 flops = args.steps * BATCH * per_sample + \
                     n_evals * NUM_VAL * f_lam
                 evaluate(res.model, method, n, res.num_trainable,
                          res.wall_time_s, flops,
                          {"best_step": res.best_step,
                           "source_nmse_db": source_nmse_db(res.model)})
-            if any(todo(n, m) for m in ("lmmse_target", "lasco_linear",
-                                        "elasco_tap_linear",
-                                        "elasco_linear_ls")):
+            d, m = x0["test"][0].size, encoder.num_measurements
+            # Covariance + one solve per shrinkage weight
+            lin_flops = len(SHRINKAGE_GRID) * (2.0 * n * d ** 2
+                                               + 2.0 * d ** 2 * m
+                                               + 2.0 * d * m ** 2 + m ** 3)
+            if todo(n, "lmmse_target"):
                 # Target covariance shrunk towards the source covariance,
-                # the weight chosen on the validation split. lasco_linear
-                # is LASCO with linear SAMs: LAM + (G_target - G_source) y;
-                # weight 1 is the LAM zero-shot (a candidate, as always)
+                # the weight chosen on the validation split (1 = source)
                 t0 = time.perf_counter()
-                lam_val = batched(lam, x0["validation"])
-                src_val_out = batched(lmmse_src, x0["validation"])
-                best = {"lmmse_target": None, "lasco_linear": None}
+                best = None
                 for w in SHRINKAGE_GRID:
                     dec = LMMSEDecoder(encoder.get_config())
                     dec.set_gain(lmmse_gain(encoder, x["train"][tr],
                                             shrinkage=w, prior=src_cov)[0])
-                    tgt_val_out = batched(dec, x0["validation"])
-                    for method, y in (
-                            ("lmmse_target", tgt_val_out),
-                            ("lasco_linear",
-                             lam_val + tgt_val_out - src_val_out)):
-                        err = float(np.mean(np.sum(
-                            (y - x["validation"]) ** 2, axis=(1, 2, 3))))
-                        if best[method] is None or err < best[method][0]:
-                            best[method] = (err, w, dec)
-                seconds = time.perf_counter() - t0
-                d, m = x0["test"][0].size, encoder.num_measurements
-                flops = len(SHRINKAGE_GRID) * (2.0 * n * d ** 2
-                                               + 2.0 * d ** 2 * m
-                                               + 2.0 * d * m ** 2 + m ** 3)
-                for method, (_, w, dec) in best.items():
-                    if not todo(n, method):
-                        continue
-                    if method == "lmmse_target":
-                        evaluate(dec, method, n, 0, seconds, flops,
-                                 {"shrinkage": w})
-                    else:
-                        evaluate((lambda g: lambda z: np.asarray(lam(z))
-                                  + np.asarray(g(z))
-                                  - np.asarray(lmmse_src(z)))(dec),
-                                 method, n, 0, seconds,
-                                 flops + NUM_VAL * f_lam,
-                                 {"shrinkage": w,
-                                  "source_nmse_db": source_nmse_db(lam)})
-                if todo(n, "elasco_linear_ls"):
-                    # E-LASCO with linear SAMs: per-tap coefficients
-                    # a f_LAM + b G_target y - c G_source y, least squares
-                    # on the validation split (3 x num_taps numbers; the
-                    # test split stays untouched)
-                    g_t = best["lmmse_target"][2]
-                    t1 = time.perf_counter()
-                    # [num_val, 3, 2, num_ant, num_taps]
-                    feats = np.stack([lam_val, batched(g_t, x0["validation"]),
-                                      -src_val_out], axis=1)
-                    coef = np.stack([np.linalg.lstsq(
-                        feats[..., t].transpose(0, 2, 3, 1).reshape(-1, 3),
-                        x["validation"][..., t].reshape(-1), rcond=None)[0]
-                        for t in range(encoder.num_taps)], axis=1)
-
-                    def decode_ls(z, g_t=g_t, coef=coef):
-                        parts = np.stack([np.asarray(lam(z)),
-                                          np.asarray(g_t(z)),
-                                          -np.asarray(lmmse_src(z))], axis=1)
-                        # [batch, 2, num_ant, num_taps]
-                        return np.einsum("bkcat,kt->bcat", parts, coef)
-                    evaluate(decode_ls, "elasco_linear_ls", n, coef.size,
-                             seconds + time.perf_counter() - t1, flops,
-                             {"shrinkage": best["lmmse_target"][1],
+                    err = image_nmse_db(dec, x0["validation"],
+                                        x["validation"])
+                    if best is None or err < best[0]:
+                        best = (err, w, dec)
+                evaluate(best[2], "lmmse_target", n, 0,
+                         time.perf_counter() - t0, lin_flops,
+                         {"shrinkage": best[1]})
+            # LASCO / E-LASCO with linear SAMs (collab.adapt_linear):
+            # reference = source LMMSE, proxy = shrunk target LMMSE;
+            # lasco_linear keeps the coefficients at 1, elasco_linear_ls
+            # fits them per tap by least squares on the validation split
+            linear = {}
+            for method, mode in (("lasco_linear", "lasco"),
+                                 ("elasco_linear_ls", "tap")):
+                needed = todo(n, method) or (method == "lasco_linear" and
+                                             todo(n, "elasco_tap_linear"))
+                if not needed:
+                    continue
+                res = adapt_linear(lam, encoder, x["train"][tr],
+                                   x0["validation"], x["validation"],
+                                   src_cov, mode=mode,
+                                   shrinkage_grid=SHRINKAGE_GRID)
+                linear[method] = res
+                if todo(n, method):
+                    coef = res.combiner.get_weights()[0].reshape(3, -1)
+                    evaluate(res.decoder(lam), method, n, res.num_trainable,
+                             res.wall_time_s, lin_flops + NUM_VAL * f_lam,
+                             {"shrinkage": res.shrinkage,
                               "coef_a": float(coef[0].mean()),
                               "coef_b": float(coef[1].mean()),
                               "coef_c": float(coef[2].mean()),
                               "source_nmse_db": source_nmse_db(lam)})
-                if todo(n, "elasco_tap_linear"):
-                    # E-LASCO (per-tap) on top of lasco_linear, which is
-                    # passed to adapt() as the opaque "LAM"
-                    g_t, w = best["lasco_linear"][2], best["lasco_linear"][1]
-
-                    def lam_lin(z, g_t=g_t):
-                        return (np.asarray(lam(z)) + np.asarray(g_t(z))
-                                - np.asarray(lmmse_src(z)))
-                    res = adapt(lam_lin, ref, *args_tr, mode="tap", **common)
-                    evaluate((lambda r: lambda z: r.combiner(
-                        [lam_lin(z), r.proxy(z), ref(z)]))(res),
-                        "elasco_tap_linear", n, res.num_trainable,
-                        seconds + res.wall_time_s, flops + adapt_flops,
-                        {"shrinkage": w, "best_step": res.best_step,
-                         "source_nmse_db": source_nmse_db(lam)})
+            if todo(n, "elasco_tap_linear"):
+                # E-LASCO (per-tap, trained proxy SAM) with lasco_linear
+                # passed to adapt() as the opaque "LAM"
+                lam_lin = linear["lasco_linear"].decoder(lam)
+                res = adapt(lam_lin, ref, *args_tr, mode="tap", **common)
+                evaluate(CollaborativeDecoder(lam_lin, res.proxy, ref,
+                                              res.combiner),
+                         "elasco_tap_linear", n, res.num_trainable,
+                         linear["lasco_linear"].wall_time_s
+                         + res.wall_time_s,
+                         lin_flops + NUM_VAL * f_lam + adapt_flops,
+                         {"shrinkage": linear["lasco_linear"].shrinkage,
+                          "best_step": res.best_step,
+                          "source_nmse_db": source_nmse_db(lam)})
             for method in SCRATCH_METHODS:
                 if not todo(n, method):
                     continue

@@ -33,3 +33,41 @@ def test_bad_points():
         evaluate_point(TINY)
     with pytest.raises(ValueError, match="unknown environment 'cdl-q'"):
         evaluate_point({**TINY, "environment": "cdl-q"})
+
+
+ADAPTED_LINK = {"num_users": 2, "numerology": {"fft_size": 64},
+                "bs_array": {"num_cols": 32}, "dataset_size": 8,
+                "batch_size": 2, "max_mc_iter": 1, "rate_batches": 1,
+                "ebno_db": 10.0, "seed": 1, "environment": "cdl-e"}
+
+
+@pytest.mark.parametrize("method", ["elasco_linear", "elasco_tap"])
+def test_adapted_csi_path_adapts_to_the_points_environment(method):
+    from lasco_sionna.csi import get_csi_feedback
+    from lasco_sionna.models import load_pretrained
+    spec = {"name": "adapted", "model": "lam-tiny", "reference": "sam-tiny",
+            "method": method, "num_samples": 40, "num_val": 20, "steps": 20}
+    csi = get_csi_feedback({**spec, "environment": "cdl-e",
+                            "numerology": {"fft_size": 64},
+                            "bs_array": {"num_cols": 32}}, 32, 64)
+    encoder = load_pretrained("lam-tiny")[0]
+    assert csi.payload_bits == encoder.payload_bits + 8
+    res = csi.adaptation             # validation never worse than the LAM
+    assert res.val_nmse_db <= res.zero_shot_val_nmse_db + 1e-6
+    m = evaluate_point({**ADAPTED_LINK, "csi": spec})
+    assert m["feedback_bits_per_user"] == csi.payload_bits
+    assert np.isfinite(m["sum_rate"]) and m["sum_rate"] > 0
+
+
+def test_adapted_csi_path_bad_input():
+    from lasco_sionna.csi import get_csi_feedback
+    with pytest.raises(ValueError, match="needs the target `environment`"):
+        get_csi_feedback({"name": "adapted", "model": "lam-tiny"}, 32, 64)
+    with pytest.raises(ValueError, match="'elasco_magic' is not valid"):
+        get_csi_feedback({"name": "adapted", "environment": "cdl-e",
+                          "method": "elasco_magic"}, 32, 64)
+    with pytest.raises(ValueError, match="different encoders"):
+        get_csi_feedback({"name": "adapted", "environment": "cdl-e",
+                          "model": "lam-cr16", "reference": "sam-ref-cr32",
+                          "numerology": {"fft_size": 64},
+                          "bs_array": {"num_cols": 32}}, 32, 64)

@@ -73,3 +73,49 @@ class CollaborationCombiner(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "mode": self.mode,
                 "num_ant": self.num_ant, "num_taps": self.num_taps}
+
+
+class CollaborativeDecoder:
+    # pylint: disable=line-too-long
+    r"""LASCO / E-LASCO decoder assembled from its parts
+
+    ``x0 -> combiner([f_LAM(x0), g_proxy(x0), g_ref(x0)])``. The parts are
+    any callables (Keras layers, LMMSE decoders, an opaque served LAM), so
+    the same decoder serves the SAM-based (:func:`~lasco_sionna.collab.adapt`)
+    and the linear (:func:`~lasco_sionna.collab.adapt_linear`) adaptation
+    and plugs into :class:`~lasco_sionna.csi.LearnedCSIFeedback`.
+
+    Parameters
+    ----------
+    lam, proxy, reference : `callable`
+        ``[batch, 2, num_ant, num_taps] -> [batch, 2, num_ant, num_taps]``
+
+    combiner : :class:`CollaborationCombiner`
+        Collaboration coefficients
+
+    Input
+    -----
+    x0 : [batch, 2, num_ant, num_taps], `tf.float32`
+        Coarse inversions of the feedback
+
+    Output
+    ------
+    x_hat : [batch, 2, num_ant, num_taps], `tf.float32`
+        Combined reconstruction
+    """
+
+    def __init__(self, lam, proxy, reference, combiner):
+        for name, f in (("lam", lam), ("proxy", proxy),
+                        ("reference", reference)):
+            if not callable(f):
+                raise TypeError(f"`{name}` must be callable, got {f!r}")
+        if not isinstance(combiner, CollaborationCombiner):
+            raise TypeError("`combiner` must be a CollaborationCombiner, got "
+                            f"{type(combiner).__name__}")
+        self.lam, self.proxy, self.reference = lam, proxy, reference
+        self.combiner = combiner
+
+    def __call__(self, x0):
+        x0 = tf.convert_to_tensor(x0, tf.float32)
+        return self.combiner([self.lam(x0), self.proxy(x0),
+                              self.reference(x0)])

@@ -385,6 +385,7 @@ def _ensure_builtin():
     # Importing the modules registers the built-in CSI paths
     # pylint: disable=import-outside-toplevel,unused-import,cyclic-import
     from lasco_sionna.csi import codebook, etype2, learned  # noqa: F401
+    from lasco_sionna.collab import csi_path  # noqa: F401
 
 
 register_csi_feedback("perfect", PerfectCSI)

@@ -4,6 +4,8 @@ from lasco_sionna.models.lam import TransformerBlock, TransformerLAM
 from lasco_sionna.models.sam import MixerSAM
 from lasco_sionna.models.lmmse import LMMSEDecoder, lmmse_gain
 from lasco_sionna.models.pretrained import (list_pretrained, load_pretrained,
-                                            save_compact_weights)
+                                            load_source_covariance,
+                                            save_compact_weights,
+                                            save_source_covariance)
 from lasco_sionna.models.baselines import ConvAutoencoder
 from lasco_sionna.models.training import fit, nmse_loss

@@ -110,3 +110,91 @@ def save_compact_weights(model, path):
             src.visititems(copy)
     finally:
         os.remove(full)
+
+
+def _covariance_path(num_ant, num_taps):
+    return os.path.join(WEIGHTS_DIR, f"source-covariance-{num_ant}x{num_taps}.h5")
+
+
+def save_source_covariance(covariance, num_ant, num_taps, attrs=None,
+                           path=None):
+    """Ship the second-moment matrix of the pooled source CSI images
+
+    Stored compactly: the upper triangle of ``D * C`` (``D = 2 num_ant
+    num_taps``, so the diagonal is about 1) as float16, gzip-compressed;
+    the write is atomic. Read back with :func:`load_source_covariance`.
+
+    Input
+    -----
+    covariance : [D, D], `np.ndarray`
+        Symmetric second-moment matrix of vectorised normalised images
+
+    num_ant, num_taps : `int`
+        Image size (``D = 2 num_ant num_taps``)
+
+    attrs : `dict` | `None`
+        Provenance stored with the matrix (sources, number of images, ...)
+
+    path : `str` | `None`
+        Destination; `None` ships it in the package's weights directory
+    """
+    dim = 2 * int(num_ant) * int(num_taps)
+    c = np.asarray(covariance, np.float64)
+    if c.shape != (dim, dim) or not np.allclose(c, c.T, atol=1e-9):
+        raise ValueError(f"`covariance` must be a symmetric [{dim}, {dim}] "
+                         f"matrix for num_ant={num_ant}, num_taps={num_taps}"
+                         f", got shape {c.shape}")
+    packed = (dim * c[np.triu_indices(dim)]).astype(np.float16)
+    with atomic_path(path or _covariance_path(num_ant, num_taps)) as tmp, \
+            h5py.File(tmp, "w") as f:
+        f.create_dataset("upper_scaled", data=packed, compression="gzip",
+                         compression_opts=9, shuffle=True)
+        f.attrs["num_ant"], f.attrs["num_taps"] = int(num_ant), int(num_taps)
+        f.attrs["provenance"] = json.dumps(attrs or {})
+
+
+def load_source_covariance(num_ant=32, num_taps=32, path=None):
+    """Second-moment matrix of the pooled source CSI images (shipped)
+
+    The knowledge a *linear* reference SAM needs: the LMMSE decoder of the
+    source environments and the shrinkage target of a target covariance
+    (:func:`~lasco_sionna.collab.adapt_linear`). Written by
+    ``sims/export_source_covariance.py`` from the sources of ``lam-cr16``.
+
+    Input
+    -----
+    num_ant, num_taps : `int`, (default 32, 32)
+        Image size
+
+    path : `str` | `None`
+        File written by :func:`save_source_covariance`; `None` reads the
+        shipped one
+
+    Output
+    ------
+    covariance : [D, D], `np.float64`
+        ``E[vec(x) vec(x)^T]`` of the normalised images (trace about 1)
+
+    provenance : `dict`
+        Sources and number of images it was estimated from
+    """
+    path = path or _covariance_path(num_ant, num_taps)
+    if not os.path.exists(path):
+        shipped = sorted(f for f in os.listdir(WEIGHTS_DIR)
+                         if f.startswith("source-covariance-"))
+        raise ValueError(f"no shipped source covariance for num_ant={num_ant}"
+                         f", num_taps={num_taps}; shipped: "
+                         + (", ".join(shipped) or "none"))
+    dim = 2 * int(num_ant) * int(num_taps)
+    with h5py.File(path, "r") as f:
+        if (f.attrs["num_ant"], f.attrs["num_taps"]) != (num_ant, num_taps):
+            raise ValueError(f"{path} holds a {f.attrs['num_ant']}x"
+                             f"{f.attrs['num_taps']} covariance, asked for "
+                             f"num_ant={num_ant}, num_taps={num_taps}")
+        packed = f["upper_scaled"][()].astype(np.float64) / dim
+        provenance = json.loads(f.attrs["provenance"])
+    c = np.zeros((dim, dim))
+    c[np.triu_indices(dim)] = packed
+    # Mirror the upper triangle: [D, D]
+    c = c + c.T - np.diag(np.diag(c))
+    return c, provenance

@@ -21,7 +21,8 @@ from lasco_sionna.link import LinkConfig, MUMIMOOFDMLink, evaluate_link
 #: Keys of a point understood by :func:`evaluate_point`, with defaults
 DEFAULTS = {
     "environment": None,          # name or {"name": ..., **params}
-    "csi": "perfect",             # see lasco_sionna.csi.get_csi_feedback
+    "csi": "perfect",             # see lasco_sionna.csi.get_csi_feedback;
+                                  # "adapted" paths adapt to `environment`
     "precoder": "rzf",            # see lasco_sionna.precoding.get_precoder
     "ebno_db": None,
     "seed": 0,
@@ -78,8 +79,14 @@ def _link(key):
                         receiver_csi=p["receiver_csi"],
                         feedback_delay=p["feedback_delay"])
     channel = DatasetChannel(ds, p["num_users"])
+    csi = p["csi"]
+    if isinstance(csi, dict) and csi.get("name") == "adapted":
+        # The LAM adapted to the point's environment (its own draws)
+        csi = {"environment": p["environment"],
+               "numerology": p["numerology"], "bs_array": p["bs_array"],
+               **csi}
     return MUMIMOOFDMLink(channel, numerology, ds.num_bs_ant, config,
-                          csi_feedback=p["csi"], precoder=p["precoder"])
+                          csi_feedback=csi, precoder=p["precoder"])
 
 
 def evaluate_point(point):

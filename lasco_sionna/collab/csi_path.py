@@ -1,0 +1,142 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""The LAM adapted to a target environment (LASCO, E-LASCO, fine-tuning) as a CSI path of the link"""
+
+import numpy as np
+
+from lasco_sionna.channels.config import BSArray, Numerology
+from lasco_sionna.channels.dataset import build_dataset
+from lasco_sionna.channels.environment import get_environment
+from lasco_sionna.collab.adapt import adapt
+from lasco_sionna.collab.combiner import CollaborativeDecoder
+from lasco_sionna.collab.finetune import finetune
+from lasco_sionna.collab.linear import adapt_linear
+from lasco_sionna.csi.feedback import register_csi_feedback
+from lasco_sionna.csi.learned import LearnedCSIFeedback
+from lasco_sionna.csi.representation import csi_image
+from lasco_sionna.models.pretrained import load_pretrained
+from lasco_sionna.utils.validation import check_choice, check_positive
+
+#: ``method`` of :func:`adapted_csi_feedback` -> (kind, keyword arguments);
+#: the fine-tuning learning rates are those of ``sims/bench_lasco.py``
+ADAPTATION_METHODS = {
+    "lasco": ("sam", {"mode": "lasco"}),
+    "elasco_scalar": ("sam", {"mode": "scalar"}),
+    "elasco_tap": ("sam", {"mode": "tap"}),
+    "elasco_antenna": ("sam", {"mode": "antenna"}),
+    "lasco_linear": ("linear", {"mode": "lasco"}),
+    "elasco_linear": ("linear", {"mode": "tap"}),
+    "lam_full_ft": ("finetune", {"variant": "full", "learning_rate": 1e-4}),
+    "lam_last_block_ft": ("finetune", {"variant": "last_blocks",
+                                       "learning_rate": 3e-4}),
+    "lam_lora": ("finetune", {"variant": "lora", "learning_rate": 1e-3})}
+
+
+def _spec(value):
+    if isinstance(value, dict):
+        params = dict(value)
+        return params.pop("name"), params
+    return value, {}
+
+
+def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
+                         environment=None, numerology=None, bs_array=None,
+                         model="lam-cr16", reference="sam-ref-cr16",
+                         method="elasco_linear", num_samples=300,
+                         num_val=300, seed=101, steps=1000, norm_bits=8):
+    # pylint: disable=line-too-long
+    r"""CSI path of the shipped LAM adapted to a target environment
+
+    Draws ``num_samples`` training and ``num_val`` validation channels of
+    ``environment`` (cached dataset, seed ``seed``: use a seed the link's
+    own channels do not use), adapts with ``method`` and returns the
+    learned CSI path (UE encoder of ``model``, adapted decoder at the BS).
+    Registered as the CSI path ``"adapted"``; sweep points fill
+    ``environment``, ``numerology`` and ``bs_array`` from the point
+    (:mod:`lasco_sionna.sweep.link_point`). The adaptation outcome is kept
+    in the path's ``adaptation`` attribute.
+
+    Parameters
+    ----------
+    num_bs_ant, fft_size : `int`
+        Link dimensions
+
+    precision : `None` (default) | "single" | "double"
+        Precision of the outputs
+
+    environment : `str` | `dict`
+        Target environment: name or ``{"name": ..., **params}``
+
+    numerology, bs_array : `dict` | `None`
+        :class:`~lasco_sionna.channels.Numerology` and
+        :class:`~lasco_sionna.channels.BSArray` fields
+
+    model, reference : `str`, (default "lam-cr16", "sam-ref-cr16")
+        Shipped LAM and reference SAM (same encoder)
+
+    method : `str`, (default "elasco_linear")
+        One of :data:`ADAPTATION_METHODS`: LASCO/E-LASCO with a trained
+        proxy SAM (:func:`~lasco_sionna.collab.adapt`), with linear SAMs
+        (:func:`~lasco_sionna.collab.adapt_linear`), or a fine-tuned LAM
+        copy (:func:`~lasco_sionna.collab.finetune`)
+
+    num_samples, num_val : `int`, (default 300, 300)
+        Target training / validation channels
+
+    seed : `int`, (default 101)
+        Seed of the target draws
+
+    steps : `int`, (default 1000)
+        Training steps (trained methods)
+
+    norm_bits : `int`, (default 8)
+        Bits of the image norm
+
+    Output
+    ------
+    csi : :class:`~lasco_sionna.csi.LearnedCSIFeedback`
+        With the attribute ``adaptation`` (the result object of the method)
+    """
+    if environment is None:
+        raise ValueError("the 'adapted' CSI path needs the target "
+                         "`environment` (sweep points fill it in)")
+    check_choice("method", method, tuple(ADAPTATION_METHODS))
+    check_positive("num_samples", num_samples, integer=True)
+    check_positive("num_val", num_val, integer=True)
+    check_positive("steps", steps, integer=True)
+    encoder, lam, lam_record = load_pretrained(model)
+    _, ref, ref_record = load_pretrained(reference)
+    if ref_record["encoder"] != lam_record["encoder"]:
+        raise ValueError(f"`model`={model!r} and `reference`={reference!r} "
+                         "were trained with different encoders")
+    name, params = _spec(environment)
+    env = get_environment(name, numerology=Numerology(**(numerology or {})),
+                          bs_array=BSArray(**(bs_array or {})), **params)
+    total = num_samples + num_val
+    ds = build_dataset(env, total, seed=seed, progress=False,
+                       splits=(num_samples / total, num_val / total, 0.0))
+    # [n, 2, num_ant, num_taps] images and coarse inversions per split
+    x = {s: csi_image(ds.split(s).as_matrix(), encoder.num_taps)[0].numpy()
+         for s in ("train", "validation")}
+    x0 = {s: np.asarray(encoder(v)) for s, v in x.items()}
+    kind, kwargs = ADAPTATION_METHODS[method]
+    data = (x0["train"], x["train"], x0["validation"], x["validation"])
+    if kind == "linear":
+        result = adapt_linear(lam, encoder, x["train"], x0["validation"],
+                              x["validation"], **kwargs)
+        decoder = result.decoder(lam)
+    elif kind == "sam":
+        result = adapt(lam, ref, *data, steps=steps, **kwargs)
+        decoder = CollaborativeDecoder(lam, result.proxy, ref,
+                                       result.combiner)
+    else:
+        result = finetune(lam, *data, steps=steps, **kwargs)
+        decoder = result.model
+    csi = LearnedCSIFeedback(encoder, decoder, num_bs_ant, fft_size,
+                             norm_bits=norm_bits, precision=precision)
+    csi.adaptation = result
+    return csi
+
+
+register_csi_feedback("adapted", adapted_csi_feedback)
