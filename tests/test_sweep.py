@@ -55,6 +55,8 @@ def toy(tmp_path, **changes):
     ({"seed": -1}, "`seed` must be an integer >= 0, got -1"),
     ({"plots": {"x": "ebno_db", "z": 1}}, r"unknown plot key\(s\) \['z'\]"),
     ({"grid": {"seed": [1, 2]}}, "'seed' is set per point"),
+    ({"paired": ["csi"]}, r"`paired` must be a list of grid keys "
+                          r"\(modulation, ebno_db\), got \['csi'\]"),
 ])
 def test_config_validation(change, match):
     with pytest.raises(ValueError, match=match):
@@ -88,6 +90,14 @@ def test_expansion_ids_and_seeds_are_stable(tmp_path):
     assert again == {p["point_id"]: p["seed"] for p in points}
     other_seed = expand(parse_config({**TOY, "seed": 4}))
     assert [p["seed"] for p in other_seed] != [p["seed"] for p in points]
+    # Paired keys share draws: the seed depends on Eb/N0 only
+    paired = expand(parse_config({**TOY, "paired": ["modulation"]}))
+    assert [p["point_id"] for p in paired] == [p["point_id"] for p in points]
+    by_ebno = {}
+    for p in paired:
+        by_ebno.setdefault(p["ebno_db"], set()).add(p["seed"])
+    assert [len(s) for s in by_ebno.values()] == [1, 1]
+    assert len({s for v in by_ebno.values() for s in v}) == 2
 
 
 def test_end_to_end_matches_theory_and_plots(tmp_path):

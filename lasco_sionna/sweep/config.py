@@ -15,10 +15,15 @@ A sweep config (see ``sims/configs/quickstart.yaml``)::
       csi: [perfect, {name: quantized, bit_budget: 8192}]
       ebno_db: [-5.0, 0.0, 5.0]
     plots: {x: ebno_db, y: [bler], facet: environment, hue: [csi], logy: [bler]}
+    paired: [csi]                    # optional: grid keys compared on common draws
 
 Every point is ``fixed`` + one grid combination + ``seed`` + ``point_id``.
 The id is a hash of the point's parameters, and the seed is derived from
-(sweep seed, id), so neither depends on the executor or the order.
+(sweep seed, id), so neither depends on the executor or the order. With
+``paired``, the seed ignores those grid keys: points that differ only in
+them (e.g. CSI paths at the same environment and Eb/N0) share their seed,
+hence their random draws (common random numbers), and are compared pairwise
+rather than through independent Monte-Carlo noise.
 """
 
 import copy
@@ -32,7 +37,7 @@ from dataclasses import dataclass, field
 import yaml
 
 TOP_LEVEL_KEYS = ("name", "output", "seed", "evaluator", "fixed", "grid",
-                  "plots")
+                  "plots", "paired")
 PLOT_KEYS = ("x", "y", "facet", "hue", "logy")
 
 
@@ -47,17 +52,20 @@ class SweepConfig:
     seed: int = 0
     fixed: dict = field(default_factory=dict)
     plots: dict = field(default_factory=dict)
+    paired: list = field(default_factory=list)
 
     def to_dict(self):
         """`dict` : The configuration as written to ``config.yaml``"""
         return {"name": self.name, "output": self.output, "seed": self.seed,
                 "evaluator": self.evaluator, "fixed": self.fixed,
-                "grid": self.grid, "plots": self.plots}
+                "grid": self.grid, "plots": self.plots,
+                **({"paired": self.paired} if self.paired else {})}
 
     def identity(self):
         """`dict` : What determines the results (resume must match it)"""
         return {"seed": self.seed, "evaluator": self.evaluator,
-                "fixed": self.fixed, "grid": self.grid}
+                "fixed": self.fixed, "grid": self.grid,
+                **({"paired": self.paired} if self.paired else {})}
 
 
 def canonical(value):
@@ -145,9 +153,14 @@ def parse_config(raw, source="<dict>"):
     if bad:
         raise ValueError(f"{where}: unknown plot key(s) {bad}; allowed: "
                          + ", ".join(PLOT_KEYS))
+    paired = raw.get("paired") or []
+    if not isinstance(paired, list) or not set(paired) <= set(grid):
+        raise ValueError(f"{where}: `paired` must be a list of grid keys "
+                         f"({', '.join(grid)}), got {paired!r}")
     output = raw.get("output") or os.path.join("results", name)
     return SweepConfig(name=name, evaluator=evaluator, grid=grid,
-                       output=output, seed=seed, fixed=fixed, plots=plots)
+                       output=output, seed=seed, fixed=fixed, plots=plots,
+                       paired=list(paired))
 
 
 def apply_override(raw, assignment):
@@ -227,7 +240,10 @@ def expand(config):
     for combo in itertools.product(*(config.grid[k] for k in keys)):
         params = {**config.fixed, **dict(zip(keys, combo))}
         pid = point_id(params)
-        points.append({**params, "seed": point_seed(config.seed, pid),
+        # Paired keys do not change the draws (common random numbers)
+        draws = point_id({k: v for k, v in params.items()
+                          if k not in config.paired})
+        points.append({**params, "seed": point_seed(config.seed, draws),
                        "point_id": pid})
     return points
 
