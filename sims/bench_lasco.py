@@ -38,7 +38,9 @@ of the LAM. ``elasco_linear_ls`` is E-LASCO with these linear SAMs and
 per-tap coefficients ``a f_LAM + b G_target y - c G_source y`` fitted by
 least squares on the validation split (96 numbers; the test split is
 never touched); the shrinkage weight minimises the validation error of
-the combination.
+the combination. ``elasco_tap_ls`` trains per-tap E-LASCO (a proxy SAM)
+on top of ``elasco_linear_ls`` (the validation split then serves both the
+least-squares fit and the checkpoint selection).
 
 Forgetting: ``source_nmse_db`` is the mean NMSE, over the source
 environments' validation data, of the decoder that serves *source* users
@@ -88,7 +90,8 @@ SCRATCH_METHODS = ("sam_scratch", "csinet", "crnet")
 ALL_METHODS = ("type1", "etype2", "etype2_matched", "lam_zero_shot",
                "sam_ref_zero_shot",
                "lmmse_source", "lmmse_target", "lasco_linear",
-               "elasco_tap_linear", "elasco_linear_ls") + ADAPT_METHODS + FT_METHODS \
+               "elasco_tap_linear", "elasco_linear_ls", "elasco_tap_ls") \
+    + ADAPT_METHODS + FT_METHODS \
     + SCRATCH_METHODS
 #: Methods that do not use the LAM (their rows do not depend on --lam)
 LAM_FREE = ("type1", "etype2", "etype2_matched", "sam_ref_zero_shot",
@@ -348,8 +351,9 @@ def main():
             linear = {}
             for method, mode in (("lasco_linear", "lasco"),
                                  ("elasco_linear_ls", "tap")):
-                needed = todo(n, method) or (method == "lasco_linear" and
-                                             todo(n, "elasco_tap_linear"))
+                stacked = {"lasco_linear": "elasco_tap_linear",
+                           "elasco_linear_ls": "elasco_tap_ls"}[method]
+                needed = todo(n, method) or todo(n, stacked)
                 if not needed:
                     continue
                 res = adapt_linear(lam, encoder, x["train"][tr],
@@ -366,18 +370,21 @@ def main():
                               "coef_b": float(coef[1].mean()),
                               "coef_c": float(coef[2].mean()),
                               "source_nmse_db": source_nmse_db(lam)})
-            if todo(n, "elasco_tap_linear"):
-                # E-LASCO (per-tap, trained proxy SAM) with lasco_linear
-                # passed to adapt() as the opaque "LAM"
-                lam_lin = linear["lasco_linear"].decoder(lam)
+            for method, base in (("elasco_tap_linear", "lasco_linear"),
+                                 ("elasco_tap_ls", "elasco_linear_ls")):
+                if not todo(n, method):
+                    continue
+                # E-LASCO (per-tap, trained proxy SAM) stacked on a linear
+                # form, which adapt() sees as the opaque "LAM"
+                lam_lin = linear[base].decoder(lam)
                 res = adapt(lam_lin, ref, *args_tr, mode="tap", **common)
                 evaluate(CollaborativeDecoder(lam_lin, res.proxy, ref,
                                               res.combiner),
-                         "elasco_tap_linear", n, res.num_trainable,
-                         linear["lasco_linear"].wall_time_s
-                         + res.wall_time_s,
+                         method, n, res.num_trainable
+                         + linear[base].num_trainable,
+                         linear[base].wall_time_s + res.wall_time_s,
                          lin_flops + NUM_VAL * f_lam + adapt_flops,
-                         {"shrinkage": linear["lasco_linear"].shrinkage,
+                         {"shrinkage": linear[base].shrinkage,
                           "best_step": res.best_step,
                           "source_nmse_db": source_nmse_db(lam)})
             for method in SCRATCH_METHODS:
