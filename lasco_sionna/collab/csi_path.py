@@ -16,7 +16,8 @@ from lasco_sionna.csi.feedback import register_csi_feedback
 from lasco_sionna.csi.learned import LearnedCSIFeedback
 from lasco_sionna.csi.representation import csi_image
 from lasco_sionna.models.pretrained import load_pretrained
-from lasco_sionna.utils.validation import check_choice, check_positive
+from lasco_sionna.utils.validation import (check_choice, check_positive,
+                                           split_spec)
 
 #: ``method`` of :func:`adapted_csi_feedback` -> (kind, keyword arguments);
 #: the fine-tuning learning rates are those of ``sims/bench_lasco.py``
@@ -31,13 +32,6 @@ ADAPTATION_METHODS = {
     "lam_last_block_ft": ("finetune", {"variant": "last_blocks",
                                        "learning_rate": 3e-4}),
     "lam_lora": ("finetune", {"variant": "lora", "learning_rate": 1e-3})}
-
-
-def _spec(value):
-    if isinstance(value, dict):
-        params = dict(value)
-        return params.pop("name"), params
-    return value, {}
 
 
 def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
@@ -110,7 +104,7 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
     if ref_record["encoder"] != lam_record["encoder"]:
         raise ValueError(f"`model`={model!r} and `reference`={reference!r} "
                          "were trained with different encoders")
-    name, params = _spec(environment)
+    name, params = split_spec("target environment", environment)
     env = get_environment(name, numerology=Numerology(**(numerology or {})),
                           bs_array=BSArray(**(bs_array or {})), **params)
     total = num_samples + num_val

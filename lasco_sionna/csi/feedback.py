@@ -13,7 +13,7 @@ from sionna.phy.fec.utils import bin2int_tf, int2bin_tf
 from lasco_sionna.csi.representation import (
     angular_delay_to_spatial_frequency, spatial_frequency_to_angular_delay)
 from lasco_sionna.utils.validation import (check_channel_tensor, check_finite,
-                                           check_positive)
+                                           check_positive, split_spec)
 
 
 class CSIFeedback(Block):
@@ -362,14 +362,7 @@ def get_csi_feedback(spec, num_bs_ant, fft_size, precision=None):
                 f"{fft_size}) (num_bs_ant, fft_size)")
         return spec
     _ensure_builtin()
-    if isinstance(spec, str):
-        name, params = spec, {}
-    elif isinstance(spec, dict) and "name" in spec:
-        params = dict(spec)
-        name = params.pop("name")
-    else:
-        raise ValueError(f"CSI feedback spec must be a name, a dict with "
-                         f"'name', or a CSIFeedback, got {spec!r}")
+    name, params = split_spec("CSI feedback (or a CSIFeedback)", spec)
     if name not in _REGISTRY:
         raise ValueError(f"unknown CSI feedback {name!r}; valid names: "
                          + ", ".join(sorted(_REGISTRY)))

@@ -17,6 +17,7 @@ from lasco_sionna.channels.config import BSArray, Numerology
 from lasco_sionna.channels.dataset import DatasetChannel, build_dataset
 from lasco_sionna.channels.environment import get_environment
 from lasco_sionna.link import LinkConfig, MUMIMOOFDMLink, evaluate_link
+from lasco_sionna.utils.validation import split_spec
 
 #: Keys of a point understood by :func:`evaluate_point`, with defaults
 DEFAULTS = {
@@ -46,17 +47,9 @@ DEFAULTS = {
 }
 
 
-def _spec(value):
-    """Name and parameters of a ``name`` or ``{"name": ..., **params}`` spec"""
-    if isinstance(value, dict):
-        params = dict(value)
-        return params.pop("name"), params
-    return value, {}
-
-
 @functools.lru_cache(maxsize=8)
 def _dataset(env_key, numerology_key, bs_array_key, size, seed):
-    name, params = _spec(json.loads(env_key))
+    name, params = split_spec("environment", json.loads(env_key))
     env = get_environment(name, numerology=Numerology(**json.loads(
         numerology_key)), bs_array=BSArray(**json.loads(bs_array_key)),
         **params)

@@ -98,3 +98,31 @@ def check_finite(name, x):
                          f"entries (first at index "
                          f"{tuple(int(i) for i in np.argwhere(bad)[0])})")
     return x
+
+
+def split_spec(what, spec):
+    """Name and parameters of a ``"name"`` or ``{"name": ..., **params}`` spec
+
+    Input
+    -----
+    what : `str`
+        What the spec describes (for the error message)
+
+    spec : `str` | `dict`
+        The spec
+
+    Output
+    ------
+    name : `str`
+        ``spec`` or ``spec["name"]``
+
+    params : `dict`
+        The other entries (a copy)
+    """
+    if isinstance(spec, str):
+        return spec, {}
+    if isinstance(spec, dict) and "name" in spec:
+        params = dict(spec)
+        return params.pop("name"), params
+    raise ValueError(f"{what} spec must be a name or a dict with 'name', "
+                     f"got {spec!r}")
