@@ -324,19 +324,20 @@ def main():
                          {"best_step": res.best_step,
                           "source_nmse_db": source_nmse_db(res.model)})
             d, m = x0["test"][0].size, encoder.num_measurements
-            # Covariance + one solve per shrinkage weight
-            lin_flops = len(SHRINKAGE_GRID) * (2.0 * n * d ** 2
-                                               + 2.0 * d ** 2 * m
-                                               + 2.0 * d * m ** 2 + m ** 3)
+            # One covariance, then one solve per shrinkage weight
+            lin_flops = 2.0 * n * d ** 2 + len(SHRINKAGE_GRID) * (
+                2.0 * d ** 2 * m + 2.0 * d * m ** 2 + m ** 3)
             if todo(n, "lmmse_target"):
                 # Target covariance shrunk towards the source covariance,
                 # the weight chosen on the validation split (1 = source)
                 t0 = time.perf_counter()
                 best = None
+                _, c_hat = lmmse_gain(encoder, x["train"][tr])
                 for w in SHRINKAGE_GRID:
                     dec = LMMSEDecoder(encoder.get_config())
                     dec.set_gain(lmmse_gain(encoder, x["train"][tr],
-                                            shrinkage=w, prior=src_cov)[0])
+                                            shrinkage=w, prior=src_cov,
+                                            sample_covariance=c_hat)[0])
                     err = image_nmse_db(dec, x0["validation"],
                                         x["validation"])
                     if best is None or err < best[0]:

@@ -125,6 +125,15 @@ def test_lmmse_gain_matches_closed_form_and_lam_lift():
         lmmse_gain(enc, x[:10, 0])
     with pytest.raises(ValueError, match="`gain` must have shape"):
         dec.set_gain(gain[:5])
+    # A precomputed sample covariance gives the same shrunk gain
+    prior = np.eye(128) / 128
+    g_a, c_a = lmmse_gain(enc, x[:500], shrinkage=0.3, prior=prior)
+    g_b, c_b = lmmse_gain(enc, x[:500], shrinkage=0.3, prior=prior,
+                          sample_covariance=lmmse_gain(enc, x[:500])[1])
+    np.testing.assert_allclose(g_b, g_a, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(c_b, c_a, atol=1e-12)
+    with pytest.raises(ValueError, match="`sample_covariance` must have"):
+        lmmse_gain(enc, x[:10], sample_covariance=np.eye(3))
 
 
 def test_parameter_budgets():

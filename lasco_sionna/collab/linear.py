@@ -162,10 +162,14 @@ def adapt_linear(lam, encoder, x_train, x0_val, x_val, source_covariance=None,
     y_lam = cached_outputs(lam, x0_val)
     err0 = float(np.mean(np.sum((y_lam - x_val) ** 2, axis=(1, 2, 3))))
 
+    # Target sample covariance, computed once for all shrinkage weights
+    _, c_hat = lmmse_gain(encoder, x_train)
+
     def decoder(w):
         dec = LMMSEDecoder(encoder.get_config())
         dec.set_gain(lmmse_gain(encoder, x_train, shrinkage=w,
-                                prior=source_covariance)[0])
+                                prior=source_covariance,
+                                sample_covariance=c_hat)[0])
         return dec
 
     reference = decoder(1.0)

@@ -10,7 +10,8 @@ import tensorflow as tf
 from lasco_sionna.models.encoder import LinearProjectionEncoder
 
 
-def lmmse_gain(encoder, images, shrinkage=0.0, prior=None):
+def lmmse_gain(encoder, images, shrinkage=0.0, prior=None,
+               sample_covariance=None):
     r"""LMMSE gain of the coarse measurements from a sample covariance
 
     With ``y = A x0 = A x + e`` (the quantised measurements of the
@@ -36,6 +37,11 @@ def lmmse_gain(encoder, images, shrinkage=0.0, prior=None):
     prior : [D, D] `np.ndarray` | `None`, (default `None`)
         Shrinkage target; `None` uses ``trace(C_hat)/D I``
 
+    sample_covariance : [D, D] `np.ndarray` | `None`, (default `None`)
+        ``C_hat`` of ``images`` if already computed (e.g. the ``covariance``
+        output of a call with ``shrinkage=0``), to try several shrinkage
+        weights without recomputing it
+
     Output
     ------
     gain : [D, num_measurements], `np.float32`
@@ -56,9 +62,15 @@ def lmmse_gain(encoder, images, shrinkage=0.0, prior=None):
         raise ValueError(f"`shrinkage` must be in [0, 1], got {shrinkage!r}")
     a = encoder.projection.astype(np.float64)
     dim = a.shape[1]
-    # [num_images, D]
-    v = images.reshape(len(images), dim).astype(np.float64)
-    cov = v.T @ v / len(v)
+    if sample_covariance is None:
+        # [num_images, D]
+        v = images.reshape(len(images), dim).astype(np.float64)
+        cov = v.T @ v / len(v)
+    else:
+        cov = np.asarray(sample_covariance, np.float64)
+        if cov.shape != (dim, dim):
+            raise ValueError(f"`sample_covariance` must have shape [{dim}, "
+                             f"{dim}], got {cov.shape}")
     if shrinkage:
         target = np.trace(cov) / dim * np.eye(dim) if prior is None \
             else np.asarray(prior, np.float64)
