@@ -48,6 +48,9 @@ after the method ran: the LAM itself for LASCO / E-LASCO (checked to be
 bit-identical to the LAM before adaptation, ``lam_untouched``), the
 fine-tuned copy for the fine-tuning baselines (if it replaced the LAM).
 
+Speed: every trained method's validation NMSE at each evaluation (every
+100 steps, step 0 = unadapted) goes to ``history.csv``.
+
 ``--methods`` selects methods (default: all), so the expensive LAM
 fine-tuning baselines can run on a subset. Each finished (target, samples,
 method) row is appended to ``results.csv`` at once (atomic write); a rerun
@@ -204,6 +207,18 @@ def main():
                    table.get("method", [])))
     payload = encoder.payload_bits
 
+    hist_path = os.path.join(args.out, "history.csv")
+    histories = pd.read_csv(hist_path) if os.path.exists(hist_path) else \
+        pd.DataFrame()
+
+    def save_history(target, n, method, history):
+        """Validation NMSE vs step of a trained method (measurement d)"""
+        nonlocal histories
+        histories = pd.concat([histories, history.assign(
+            target=target, samples=n, method=method)], ignore_index=True)
+        with atomic_path(hist_path) as tmp:
+            histories.to_csv(tmp, index=False)
+
     def record(row):
         nonlocal table
         lam_info = {} if row["method"] in LAM_FREE else {
@@ -231,7 +246,10 @@ def main():
             print(f"warning: {len(all_x)} images for a {all_x[0].size}-dim "
                   "covariance: the rate-distortion reference is optimistic")
 
-        def evaluate(decode, method, n, trainable, seconds, flops, extra=None):
+        def evaluate(decode, method, n, trainable, seconds, flops, extra=None,
+                     history=None):
+            if history is not None:
+                save_history(target, n, method, history)
             h_hat = csi_from_image(batched(decode, x0["test"]), norm,
                                    args.fft_size)
             row = {"target": target, "samples": n, "method": method,
@@ -308,7 +326,7 @@ def main():
                           "coef_c": float(coef[2].mean()),
                           "best_step": res.best_step,
                           "source_nmse_db": source_nmse_db(lam),
-                          "lam_untouched": untouched})
+                          "lam_untouched": untouched}, res.history)
             ft = {"lam_full_ft": 3 * f_lam,
                   "lam_last_block_ft": f_lam + 2 * f_block,
                   "lam_lora": 3 * f_lam}
@@ -322,7 +340,8 @@ def main():
                 evaluate(res.model, method, n, res.num_trainable,
                          res.wall_time_s, flops,
                          {"best_step": res.best_step,
-                          "source_nmse_db": source_nmse_db(res.model)})
+                          "source_nmse_db": source_nmse_db(res.model)},
+                         res.history)
             d, m = x0["test"][0].size, encoder.num_measurements
             # One covariance, then one solve per shrinkage weight
             lin_flops = 2.0 * n * d ** 2 + len(SHRINKAGE_GRID) * (
@@ -387,7 +406,8 @@ def main():
                          lin_flops + NUM_VAL * f_lam + adapt_flops,
                          {"shrinkage": linear[base].shrinkage,
                           "best_step": res.best_step,
-                          "source_nmse_db": source_nmse_db(lam)})
+                          "source_nmse_db": source_nmse_db(lam)},
+                         res.history)
             for method in SCRATCH_METHODS:
                 if not todo(n, method):
                     continue
@@ -395,15 +415,15 @@ def main():
                 if method == "sam_scratch":
                     model = MixerSAM.from_config(ref.get_config())
                     model(x0["train"][:1])
-                    _, best = fit(model, model.trainable_weights,
-                                  (x0["train"][tr],), x["train"][tr],
-                                  (x0["validation"],), x["validation"],
-                                  **common)
+                    hist, best = fit(model, model.trainable_weights,
+                                     (x0["train"][tr],), x["train"][tr],
+                                     (x0["validation"],), x["validation"],
+                                     **common)
                     evaluate(model, method, n, model.count_params(),
                              time.perf_counter() - t0,
                              args.steps * BATCH * 3 * f_sam
                              + n_evals * NUM_VAL * f_sam,
-                             {"best_step": best})
+                             {"best_step": best}, hist)
                     continue
                 # The autoencoders have their own UE encoder: feed images
                 model = ConvAutoencoder(
@@ -411,9 +431,11 @@ def main():
                     compression=encoder.compression,
                     bits_per_measurement=encoder.quantizer.num_bits)
                 model(x["train"][:1])
-                _, best = fit(model, model.trainable_weights,
-                              (x["train"][tr],), x["train"][tr],
-                              (x["validation"],), x["validation"], **common)
+                hist, best = fit(model, model.trainable_weights,
+                                 (x["train"][tr],), x["train"][tr],
+                                 (x["validation"],), x["validation"],
+                                 **common)
+                save_history(target, n, method, hist)
                 seconds = time.perf_counter() - t0
                 f_ae = forward_flops(model, shape)
                 h_hat = csi_from_image(batched(model, x["test"]), norm,
