@@ -68,11 +68,18 @@ def plot_results(table, plots, output):
             ax.set_title(str(fval) if fval is not None else "")
             ax.grid(True, which="both", alpha=0.3)
         axes[0][0].set_ylabel(metric)
-        axes[0][-1].legend(fontsize=7)
+        # One legend for all panels, outside them (long CSI-path labels)
+        legend = {}
+        for ax in axes[0]:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                legend.setdefault(label, handle)
         fig.tight_layout()
+        fig.legend(list(legend.values()), list(legend), fontsize=7,
+                   loc="upper left", bbox_to_anchor=(1.0, 0.95),
+                   frameon=False)
         path = os.path.join(output, f"{metric}.png")
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
     return paths
