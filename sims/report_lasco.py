@@ -5,9 +5,11 @@
         --out results/report_lasco
 
 Writes ``merged.csv``, ``tables.md`` (NMSE, SGCS, cost, forgetting as
-Markdown pivot tables) and ``nmse_vs_samples.png`` (measurement c: NMSE
+Markdown pivot tables), ``nmse_vs_samples.png`` (measurement c: NMSE
 against the number of target samples, one panel per target; methods
-without training are drawn as horizontal lines). Rows measured twice keep
+without training are drawn as horizontal lines) and, from the runs'
+``history.csv``, ``nmse_vs_steps.png`` plus a table of the validation NMSE
+at steps 0, 100, 300 and 1,000 (measurement d). Rows measured twice keep
 the latest run (directories later on the command line win).
 """
 
@@ -102,7 +104,62 @@ def main():
     fig.tight_layout()
     with atomic_path(os.path.join(args.out, "nmse_vs_samples.png")) as p:
         fig.savefig(p, format="png", dpi=110)
+    plt.close(fig)
+    hist = [pd.read_csv(os.path.join(run, "history.csv")) for run in args.runs
+            if os.path.exists(os.path.join(run, "history.csv"))]
+    if hist:
+        steps_md = plot_histories(pd.concat(hist, ignore_index=True)
+                                  .drop_duplicates(KEY + ["step"],
+                                                   keep="last"),
+                                  styles, args.out)
+        text += "\n\n#### Validation NMSE [dB] vs adaptation step\n\n" \
+            + steps_md
+        with atomic_path(os.path.join(args.out, "tables.md")) as p:
+            with open(p, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
     print(text)
+
+
+def plot_histories(hist, styles, out):
+    """NMSE vs step (a row of panels per sample count, a panel per target)
+    -> ``nmse_vs_steps.png``; returns a Markdown table of the validation
+    NMSE at steps 0, 100, 300, 1000"""
+    targets = sorted(hist.target.unique())
+    counts = sorted(hist.samples.unique())
+    fig, axes = plt.subplots(len(counts), len(targets), squeeze=False,
+                             figsize=(4.2 * len(targets), 3.2 * len(counts)))
+    for i, n in enumerate(counts):
+        for ax, target in zip(axes[i], targets):
+            t = hist[(hist.target == target) & (hist.samples == n)]
+            for method, g in t.groupby("method"):
+                color, marker = styles.get(method, ("k", "o"))
+                ax.plot(g.step, g.val_nmse_db, "-", marker=marker, ms=3,
+                        color=color, label=method)
+            ax.set(xlabel="adaptation step", ylabel="validation NMSE [dB]",
+                   title=f"{target}, n={n}")
+            ax.grid(alpha=0.3)
+    handles = {}
+    for ax in axes.ravel():
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.tight_layout()
+    fig.legend(handles.values(), handles.keys(), fontsize=7, frameon=False,
+               loc="upper left", bbox_to_anchor=(1.0, 0.95))
+    with atomic_path(os.path.join(out, "nmse_vs_steps.png")) as p:
+        fig.savefig(p, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    marks = [0, 100, 300, 1000]
+    at = hist[hist.step.isin(marks)].pivot_table(
+        index=["target", "samples", "method"], columns="step",
+        values="val_nmse_db", aggfunc="last")
+    lines = ["| target | n | method | " + " | ".join(
+        f"step {m}" for m in at.columns) + " |",
+        "|---|---:|---|" + "---:|" * len(at.columns)]
+    for (target, n, method), row in at.iterrows():
+        cells = ["" if pd.isna(v) else f"{v:.2f}" for v in row]
+        lines.append(f"| {target} | {n} | {method} | " + " | ".join(cells)
+                     + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
