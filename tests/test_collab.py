@@ -131,6 +131,11 @@ def test_multi_environment_serving_calls_the_lam_once(parts):
         np.testing.assert_allclose(y[k:k + 1], want, atol=1e-5)
     with pytest.raises(ValueError, match="shape"):
         server(x0, envs[:3])
+    # An opaque reference SAM: the corrections run eagerly, same outputs
+    eager = MultiEnvironmentDecoder(lam, lambda z: ref(z), proxies)
+    assert eager._correct == eager._correct_eager  # pylint: disable=protected-access
+    np.testing.assert_allclose(eager(x0, envs), y, atol=1e-6)
+    assert server._correct != server._correct_eager  # pylint: disable=protected-access
 
 
 def test_proxy_alone_ablation_never_worse_than_the_lam(parts):

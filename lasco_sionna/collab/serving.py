@@ -3,6 +3,7 @@
 #
 """Multi-environment serving: one LAM, a table of per-environment SAM adapters"""
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -18,7 +19,8 @@ class MultiEnvironmentDecoder:
     once on the whole batch; each user's reconstruction is then corrected
     with its environment's adapter,
     ``a_e f_LAM(x) + b_e g_P,e(x) - c_e g_R(x)``. Users of an environment
-    without adapter get the LAM's output.
+    without adapter get the LAM's output. The LAM may be any callable; the
+    corrections run as one compiled graph when the SAMs are Keras layers.
 
     Parameters
     ----------
@@ -56,6 +58,26 @@ class MultiEnvironmentDecoder:
                                 "CollaborationCombiner)")
         self.lam, self.reference_sam = lam, reference_sam
         self.adapters = dict(adapters)
+        self._index = {env: i for i, env in enumerate(self.adapters)}
+        # The corrections after the (possibly opaque) LAM pass run as one
+        # graph when the SAMs are Keras layers
+        keras_parts = all(isinstance(f, keras.layers.Layer) for f in
+                          [reference_sam] + [p for p, _ in
+                                             self.adapters.values()])
+        self._correct = tf.function(self._correct_eager,
+                                    reduce_retracing=True) \
+            if keras_parts else self._correct_eager
+
+    def _correct_eager(self, x0, y, ids):
+        out = y
+        for i, (proxy, combiner) in enumerate(self.adapters.values()):
+            # [num_users_of_env]
+            idx = tf.reshape(tf.where(tf.equal(ids, i)), [-1])
+            x_e = tf.gather(x0, idx)
+            y_e = combiner([tf.gather(y, idx), proxy(x_e),
+                            self.reference_sam(x_e)])
+            out = tf.tensor_scatter_nd_update(out, idx[:, tf.newaxis], y_e)
+        return out
 
     def __call__(self, x0, environments):
         x0 = tf.convert_to_tensor(x0, tf.float32)
@@ -64,14 +86,7 @@ class MultiEnvironmentDecoder:
             raise ValueError(f"`environments` must have shape [{x0.shape[0]}]"
                              f", got {environments.shape}")
         y = tf.convert_to_tensor(self.lam(x0), tf.float32)
-        out = y
-        for env in np.unique(environments):
-            if env not in self.adapters:
-                continue
-            idx = np.flatnonzero(environments == env)
-            proxy, combiner = self.adapters[env]
-            x_e = tf.gather(x0, idx)
-            y_e = combiner([tf.gather(y, idx), proxy(x_e),
-                            self.reference_sam(x_e)])
-            out = tf.tensor_scatter_nd_update(out, idx[:, None], y_e)
-        return out
+        # Adapter index per user, -1 = no adapter (the LAM's output)
+        ids = tf.constant([self._index.get(e, -1) for e in environments],
+                          tf.int32)
+        return self._correct(x0, y, ids)
