@@ -136,6 +136,19 @@ def test_multi_environment_serving_calls_the_lam_once(parts):
     assert eager._correct == eager._correct_eager  # pylint: disable=protected-access
     np.testing.assert_allclose(eager(x0, envs), y, atol=1e-6)
     assert server._correct != server._correct_eager  # pylint: disable=protected-access
+    # Other batch sizes, an adapter without users, a batch without adapters
+    for sel in ([0, 3], [1, 2, 4], [2, 6]):
+        np.testing.assert_allclose(server(x0[sel], envs[sel]), y[sel],
+                                   atol=1e-5)
+
+    def strict(z):                   # an opaque SAM rejecting empty batches
+        assert len(z) > 0
+        return ref(z)
+    picky = MultiEnvironmentDecoder(lam, strict, proxies)
+    np.testing.assert_allclose(picky(x0[[0, 3]], envs[[0, 3]]), y[[0, 3]],
+                               atol=1e-5)
+    with pytest.raises(TypeError):
+        server.adapters["x"] = proxies["florence"]   # read-only table
 
 
 def test_proxy_alone_ablation_never_worse_than_the_lam(parts):

@@ -88,6 +88,7 @@ def test_coefficients_match_an_independent_least_squares_fit(setup, mode):
     (_, x_tr), (x0_val, x_val) = split(enc, 4, 200), split(enc, 5, 100)
     res = adapt_linear(lam, enc, x_tr, x0_val, x_val, cov, mode=mode,
                        shrinkage_grid=[0.3])
+    assert res.shrinkage == 0.3      # else the check below would be vacuous
     y = [np.asarray(f(x0_val), np.float64) for f in
          (lam, res.proxy, res.reference)]
     coef = res.combiner.coefficients.numpy()
@@ -101,8 +102,6 @@ def test_coefficients_match_an_independent_least_squares_fit(setup, mode):
                          y[1][:, :, a_sl, t_sl].ravel(),
                          -y[2][:, :, a_sl, t_sl].ravel()], axis=1)
         target = x_val[:, :, a_sl, t_sl].ravel().astype(np.float64)
-        if res.shrinkage == 1.0:             # proxy = reference: collinear
-            continue
         expect = np.linalg.solve(cols.T @ cols, cols.T @ target)
         np.testing.assert_allclose(coef[:, 0, a_sl, t_sl].reshape(3), expect,
                                    rtol=2e-3, atol=2e-3)
@@ -121,6 +120,9 @@ def test_linear_adaptation_bad_input(setup):
         adapt_linear(lam, enc, x, x0[:10], x, cov)
     with pytest.raises(TypeError, match="LinearProjectionEncoder"):
         adapt_linear(lam, lam, x, x0, x, cov)
+    with pytest.raises(ValueError, match=r"`source_covariance` must have "
+                                         r"shape \[128, 128\]"):
+        adapt_linear(lam, enc, x, x0, x, cov[:5, :5])
 
 
 def test_source_covariance_round_trip_and_shipped(tmp_path, setup):
@@ -137,6 +139,10 @@ def test_source_covariance_round_trip_and_shipped(tmp_path, setup):
         save_source_covariance(cov[:10], ANT, TAPS, path=str(path))
     with pytest.raises(ValueError, match="no shipped source covariance"):
         load_source_covariance(7, 5)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_source_covariance(ANT, TAPS, path=str(tmp_path / "none.h5"))
+    with pytest.raises(ValueError, match="finite with trace about 1"):
+        save_source_covariance(cov * 1e6, ANT, TAPS, path=str(path))
     shipped, prov = load_source_covariance(32, 32)
     assert prov["num_images"] > 10000 and "rt-munich" in prov["sources"]
     # A second-moment matrix of unit-norm images: trace 1, PSD

@@ -91,7 +91,8 @@ class CollaborativeDecoder:
         ``[batch, 2, num_ant, num_taps] -> [batch, 2, num_ant, num_taps]``
 
     combiner : :class:`CollaborationCombiner`
-        Collaboration coefficients
+        Collaboration coefficients ``(a, b, c)``, shape [3, 1, 1, 1],
+        [3, 1, 1, num_taps] or [3, 1, num_ant, 1] by its mode
 
     Input
     -----

@@ -82,7 +82,8 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
         Seed of the target draws
 
     steps : `int`, (default 1000)
-        Training steps (trained methods)
+        Training steps (trained methods; LoRA draws its initial adapter
+        weights from Keras' global seed, ``keras.utils.set_random_seed``)
 
     norm_bits : `int`, (default 8)
         Bits of the image norm

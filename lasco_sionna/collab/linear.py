@@ -34,14 +34,17 @@ class LinearAdaptationResult:
         Linear reference SAM: LMMSE decoder of the source covariance
 
     combiner : :class:`~lasco_sionna.collab.CollaborationCombiner`
-        Collaboration coefficients (ones for ``mode="lasco"``, least
-        squares otherwise)
+        Collaboration coefficients, ``coefficients`` of shape [3, 1, 1, 1]
+        (``"lasco"``: ones; ``"scalar"``), [3, 1, 1, num_taps] (``"tap"``)
+        or [3, 1, num_ant, 1] (``"antenna"``), `tf.float32`; least squares
+        except for ``"lasco"``
 
     shrinkage : `float`
         Selected weight of the source covariance (1 = the unadapted LAM)
 
     val_nmse_db : `float`
-        Validation NMSE of the combination [dB]
+        Validation NMSE of the combination [dB] (the split it was fitted
+        and selected on: optimistic)
 
     zero_shot_val_nmse_db : `float`
         Validation NMSE of the LAM alone [dB]
@@ -105,8 +108,13 @@ def adapt_linear(lam, encoder, x_train, x0_val, x_val, source_covariance=None,
     the ``w`` with the lowest validation error of the combination is kept.
     ``w = 1`` (proxy = reference, i.e. the LAM alone) is always a
     candidate, so the result is never worse than the LAM on the validation
-    split. The LAM is a black box: it is called once on the validation
-    data and never differentiated.
+    split (on which it is fitted and selected: ``val_nmse_db`` is
+    optimistic, judge on held-out data). Both LMMSE decoders use the
+    quantisation-noise variance measured on ``x_train`` (the feedback the
+    target's users send), so the reference is the source-covariance LMMSE
+    decoder *for the target's feedback*. The LAM is a black box: it is
+    called once on the validation data and never differentiated.
+    ``D = 2 num_ant num_taps``.
 
     Input
     -----
@@ -154,9 +162,14 @@ def adapt_linear(lam, encoder, x_train, x0_val, x_val, source_covariance=None,
     if grid[0] < 0.0 or grid[-1] > 1.0:
         raise ValueError(f"`shrinkage_grid` values must be in [0, 1], got "
                          f"{list(shrinkage_grid)}")
+    dim = 2 * encoder.num_ant * encoder.num_taps
     if source_covariance is None:
         source_covariance, _ = load_source_covariance(encoder.num_ant,
                                                       encoder.num_taps)
+    elif np.shape(source_covariance) != (dim, dim):
+        raise ValueError(f"`source_covariance` must have shape [{dim}, {dim}]"
+                         f" (D = 2 num_ant num_taps), got "
+                         f"{np.shape(source_covariance)}")
     t_start = time.perf_counter()
     x_val = np.asarray(x_val, np.float32)
     y_lam = cached_outputs(lam, x0_val)
@@ -195,8 +208,11 @@ def adapt_linear(lam, encoder, x_train, x0_val, x_val, source_covariance=None,
     err, w, proxy, coef = best
     if err > err0:
         # Only reachable through rounding: fall back to the LAM alone
-        err, w, proxy, coef = err0, 1.0, reference, np.zeros(groups)
-        coef[0] = 1.0
+        # (proxy = reference, so LASCO's unit coefficients give the LAM)
+        err, w, proxy = err0, 1.0, reference
+        if mode != "lasco":
+            coef = np.zeros(groups)
+            coef[0] = 1.0
     combiner = CollaborationCombiner(mode, encoder.num_ant, encoder.num_taps)
     combiner([y_lam[:1]] * 3)
     combiner.coefficients.assign(coef.astype(np.float32))

@@ -3,6 +3,8 @@
 #
 """Multi-environment serving: one LAM, a table of per-environment SAM adapters"""
 
+import types
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -28,11 +30,12 @@ class MultiEnvironmentDecoder:
         ``[batch, 2, num_ant, num_taps] -> [batch, 2, num_ant, num_taps]``
 
     reference_sam : `callable`
-        Shared reference SAM
+        Shared reference SAM, ``[batch, 2, num_ant, num_taps] -> [batch, 2,
+        num_ant, num_taps]``
 
     adapters : `dict`
         ``{environment: (proxy_sam, combiner)}`` (e.g. from
-        :class:`~lasco_sionna.collab.AdaptationResult`)
+        :class:`~lasco_sionna.collab.AdaptationResult`); kept read-only
 
     Input
     -----
@@ -57,7 +60,8 @@ class MultiEnvironmentDecoder:
                 raise TypeError(f"adapter of {env!r} must be (proxy SAM, "
                                 "CollaborationCombiner)")
         self.lam, self.reference_sam = lam, reference_sam
-        self.adapters = dict(adapters)
+        # Read-only: the index below and the compiled graph depend on it
+        self.adapters = types.MappingProxyType(dict(adapters))
         self._index = {env: i for i, env in enumerate(self.adapters)}
         # The corrections after the (possibly opaque) LAM pass run as one
         # graph when the SAMs are Keras layers
@@ -73,6 +77,8 @@ class MultiEnvironmentDecoder:
         for i, (proxy, combiner) in enumerate(self.adapters.values()):
             # [num_users_of_env]
             idx = tf.reshape(tf.where(tf.equal(ids, i)), [-1])
+            if tf.executing_eagerly() and int(tf.size(idx)) == 0:
+                continue        # opaque SAMs need not accept empty batches
             x_e = tf.gather(x0, idx)
             y_e = combiner([tf.gather(y, idx), proxy(x_e),
                             self.reference_sam(x_e)])

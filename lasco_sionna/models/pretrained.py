@@ -140,6 +140,11 @@ def save_source_covariance(covariance, num_ant, num_taps, attrs=None,
     """
     dim = 2 * int(num_ant) * int(num_taps)
     c = np.asarray(covariance, np.float64)
+    if c.shape == (dim, dim) and not (np.all(np.isfinite(c)) and
+                                      abs(np.trace(c) - 1.0) < 0.1):
+        raise ValueError("`covariance` must be finite with trace about 1 "
+                         "(the second moment of unit-norm images), got trace "
+                         f"{np.trace(c)!r}")
     if c.shape != (dim, dim) or not np.allclose(c, c.T, atol=1e-9):
         raise ValueError(f"`covariance` must be a symmetric [{dim}, {dim}] "
                          f"matrix for num_ant={num_ant}, num_taps={num_taps}"
@@ -178,6 +183,9 @@ def load_source_covariance(num_ant=32, num_taps=32, path=None):
     provenance : `dict`
         Sources and number of images it was estimated from
     """
+    if path is not None and not os.path.exists(path):
+        raise FileNotFoundError(f"source covariance file {path!r} does not "
+                                "exist")
     path = path or _covariance_path(num_ant, num_taps)
     if not os.path.exists(path):
         shipped = sorted(f for f in os.listdir(WEIGHTS_DIR)

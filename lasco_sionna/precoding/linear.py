@@ -19,7 +19,7 @@ from sionna.phy.mimo import rzf_precoding_matrix
 from sionna.phy.ofdm import PrecodedChannel
 from sionna.phy.utils import expand_to_rank
 
-from lasco_sionna.utils.validation import check_positive
+from lasco_sionna.utils.validation import check_positive, split_spec
 
 
 class LinearPrecodedChannel(PrecodedChannel):
@@ -255,12 +255,7 @@ def get_precoder(spec, resource_grid, stream_management, precision=None):
     """
     if isinstance(spec, LinearPrecodedChannel):
         return spec
-    params = {}
-    if isinstance(spec, dict):
-        params = dict(spec)
-        name = params.pop("name", None)
-    else:
-        name = spec
+    name, params = split_spec("precoder (or a LinearPrecodedChannel)", spec)
     if name not in _PRECODERS:
         raise ValueError(f"unknown precoder {name!r}; valid names: "
                          + ", ".join(sorted(_PRECODERS)))

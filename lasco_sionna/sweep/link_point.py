@@ -73,11 +73,11 @@ def _link(key):
                         feedback_delay=p["feedback_delay"])
     channel = DatasetChannel(ds, p["num_users"])
     csi = p["csi"]
-    if isinstance(csi, dict) and csi.get("name") == "adapted":
+    if split_spec("CSI feedback", csi)[0] == "adapted":
         # The LAM adapted to the point's environment (its own draws)
         csi = {"environment": p["environment"],
                "numerology": p["numerology"], "bs_array": p["bs_array"],
-               **csi}
+               **split_spec("CSI feedback", csi)[1], "name": "adapted"}
     return MUMIMOOFDMLink(channel, numerology, ds.num_bs_ant, config,
                           csi_feedback=csi, precoder=p["precoder"])
 

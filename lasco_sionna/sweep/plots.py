@@ -43,6 +43,11 @@ def plot_results(table, plots, output):
     hue = list(plots.get("hue") or [])
     logy = set(plots.get("logy") or [])
     facets = sorted(table[facet].unique()) if facet else [None]
+    # One colour per hue value in every panel (a facet may lack some)
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    keys = [k if isinstance(k, tuple) else (k,) for k, _ in
+            table.groupby(hue)] if hue else [()]
+    colours = {k: cycle[i % len(cycle)] for i, k in enumerate(keys)}
     paths = []
     for metric in plots.get("y") or []:
         if metric not in table:
@@ -60,7 +65,7 @@ def plot_results(table, plots, output):
                 if metric in logy:
                     g, y = g[y > 0], y[y > 0]
                 key = key if isinstance(key, tuple) else (key,)
-                ax.plot(g[x], y, marker="o",
+                ax.plot(g[x], y, marker="o", color=colours[key],
                         label=", ".join(str(k) for k in key) or metric)
             if metric in logy:
                 ax.set_yscale("log")
