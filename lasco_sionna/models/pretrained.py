@@ -140,15 +140,14 @@ def save_source_covariance(covariance, num_ant, num_taps, attrs=None,
     """
     dim = 2 * int(num_ant) * int(num_taps)
     c = np.asarray(covariance, np.float64)
-    if c.shape == (dim, dim) and not (np.all(np.isfinite(c)) and
-                                      abs(np.trace(c) - 1.0) < 0.1):
-        raise ValueError("`covariance` must be finite with trace about 1 "
-                         "(the second moment of unit-norm images), got trace "
-                         f"{np.trace(c)!r}")
     if c.shape != (dim, dim) or not np.allclose(c, c.T, atol=1e-9):
         raise ValueError(f"`covariance` must be a symmetric [{dim}, {dim}] "
                          f"matrix for num_ant={num_ant}, num_taps={num_taps}"
                          f", got shape {c.shape}")
+    if not (np.all(np.isfinite(c)) and abs(np.trace(c) - 1.0) < 0.1):
+        raise ValueError("`covariance` must be finite with trace about 1 "
+                         "(the second moment of unit-norm images), got trace "
+                         f"{np.trace(c)!r}")
     packed = (dim * c[np.triu_indices(dim)]).astype(np.float16)
     with atomic_path(path or _covariance_path(num_ant, num_taps)) as tmp, \
             h5py.File(tmp, "w") as f:

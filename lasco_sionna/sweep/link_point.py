@@ -73,11 +73,12 @@ def _link(key):
                         feedback_delay=p["feedback_delay"])
     channel = DatasetChannel(ds, p["num_users"])
     csi = p["csi"]
-    if split_spec("CSI feedback", csi)[0] == "adapted":
+    name, params = split_spec("CSI feedback", csi)
+    if name == "adapted":
         # The LAM adapted to the point's environment (its own draws)
         csi = {"environment": p["environment"],
                "numerology": p["numerology"], "bs_array": p["bs_array"],
-               **split_spec("CSI feedback", csi)[1], "name": "adapted"}
+               **params, "name": name}
     return MUMIMOOFDMLink(channel, numerology, ds.num_bs_ant, config,
                           csi_feedback=csi, precoder=p["precoder"])
 
