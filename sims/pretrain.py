@@ -1,11 +1,16 @@
 #!/usr/bin/env python
 """Pretrain the LAM (or the reference SAM) on the source environments, resumably
 
-    python sims/pretrain.py sims/configs/lam_cr16.yaml            # train / resume
+    python sims/pretrain.py sims/configs/lam_cr16_phase1.yaml     # train / resume
+    python sims/pretrain.py sims/configs/lam_cr16.yaml            # phase 2
     python sims/pretrain.py sims/configs/lam_cr16.yaml --export   # + ship weights
 
 The config names the model (``lam`` or ``sam`` and its sizes; optionally
-``init_from``: a shipped model of the same architecture to start from;
+``init_from``: a shipped model of the same architecture to start from, or
+``continue_from``: the config file (relative to this one) of an earlier
+phase whose *finished* run this one continues -- weights from its last
+checkpoint, a fresh optimizer and schedule over this phase's ``steps``, step
+count, wall time and log carried on (e.g. more data for a second phase);
 ``init_lift: false`` keeps the LAM's lift at its random/zero init instead of
 the pooled-source LMMSE decoder), the encoder
 (compression ratio, bits), the source environments with their sample
@@ -86,6 +91,39 @@ def schedule(cfg):
         warmup_target=o["lr"], warmup_steps=o["warmup"])
 
 
+def continue_phase(cfg, config_path, out, model):
+    """Load the finished run of ``cfg["continue_from"]`` into ``model``
+
+    Returns its (step, wall time [s], log records); raises if that run is
+    missing, unfinished or of a different architecture.
+    """
+    path = os.path.join(os.path.dirname(os.path.abspath(config_path)),
+                        cfg["continue_from"])
+    with open(path, encoding="utf-8") as f:
+        parent = yaml.safe_load(f)
+    for key in ("model", "num_ant", "num_taps", "encoder", "model_params"):
+        if parent.get(key) != cfg.get(key):
+            raise ValueError(f"`continue_from`={cfg['continue_from']!r} has "
+                             f"a different `{key}`: {parent.get(key)!r}, "
+                             f"this config has {cfg.get(key)!r}")
+    run = os.path.join(os.path.dirname(os.path.abspath(out)), parent["name"])
+    state_path = os.path.join(run, "state.json")
+    if not os.path.exists(state_path):
+        raise FileNotFoundError(f"`continue_from`: no run of {path} in {run}; "
+                                f"train it first (sims/pretrain.py {path})")
+    with open(state_path, encoding="utf-8") as f:
+        state = json.load(f)
+    total = state.get("phase_start", 0) + parent["optim"]["steps"]
+    if state["step"] < total:
+        raise ValueError(f"`continue_from`: the run in {run} stopped at step "
+                         f"{state['step']} of {total}; finish it first")
+    model.load_weights(os.path.join(run, "model.weights.h5"))
+    history = pd.read_csv(os.path.join(run, "log.csv")).to_dict("records")
+    print(f"continuing {parent['name']} from step {state['step']} "
+          f"({state['elapsed_s'] / 60:.1f} min)", flush=True)
+    return state["step"], state["elapsed_s"], history
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("config")
@@ -126,9 +164,11 @@ def main():
     ckpt_state = os.path.join(out, "state.json")
     ckpt_opt = os.path.join(out, "optimizer.npz")
     step, elapsed, history = 0, 0.0, []
+    phase_start = 0        # the step this phase started at (continue_from)
     if os.path.exists(ckpt_state):
         with open(ckpt_state, encoding="utf-8") as f:
             state = json.load(f)
+        phase_start = state.get("phase_start", 0)
         model.load_weights(ckpt_w)
         with np.load(ckpt_opt) as z:
             for v, k in zip(opt.variables, sorted(z.files,
@@ -147,6 +187,9 @@ def main():
         opt.iterations.assign(step)          # the LR schedule continues
         print(f"warm restart from the shipped weights at step {step}",
               flush=True)
+    elif cfg.get("continue_from"):
+        step, elapsed, history = continue_phase(cfg, args.config, out, model)
+        phase_start = step
     else:
         if cfg.get("init_from"):
             # Warm start from another shipped model of the same architecture
@@ -197,22 +240,27 @@ def main():
                                for i, v in enumerate(opt.variables)})
         with atomic_path(ckpt_state) as p:
             with open(p, "w", encoding="utf-8") as f:
-                json.dump({"step": step, "elapsed_s": elapsed}, f)
+                json.dump({"step": step, "elapsed_s": elapsed,
+                           "phase_start": phase_start}, f)
 
     o = cfg["optim"]
     log_path = os.path.join(out, "log.csv")
     log = pd.read_csv(log_path) if os.path.exists(log_path) and step else \
         pd.DataFrame(history)
+    if not os.path.exists(log_path):     # a carried-over log survives a kill
+        with atomic_path(log_path) as p:
+            log.to_csv(p, index=False)
     start, losses = time.perf_counter() - elapsed, []
     session_start = time.perf_counter()
-    while step < o["steps"] and not args.export_only:
+    last = phase_start + o["steps"]
+    while step < last and not args.export_only:
         rng = np.random.default_rng([cfg["seed"], step])
         x = tf.constant(train[rng.integers(0, len(train), o["batch_size"])])
         losses.append(float(train_step(x)))
         step += 1
         elapsed = time.perf_counter() - start
-        done = step == o["steps"]
-        if step % o["eval_every"] == 0 or done:
+        done = step == last
+        if (step - phase_start) % o["eval_every"] == 0 or done:
             row = {"step": step, "elapsed_s": elapsed,
                    "train_nmse_db": 10 * np.log10(np.mean(losses)),
                    **evaluate()}
@@ -225,7 +273,7 @@ def main():
                   flush=True)
         over = args.max_minutes is not None and \
             time.perf_counter() - session_start > 60 * args.max_minutes
-        if step % o["checkpoint_every"] == 0 or done or over:
+        if (step - phase_start) % o["checkpoint_every"] == 0 or done or over:
             checkpoint()
         if over:
             print(f"time limit reached at step {step}; rerun to resume")
@@ -239,6 +287,7 @@ def main():
                   "num_parameters": int(model.count_params()),
                   "payload_bits": enc.payload_bits,
                   "steps": step, "wall_time_s": elapsed,
+                  "phase_start": phase_start,
                   "sources": [s["environment"] for s in cfg["sources"]],
                   "val_nmse_db": {k.split("/")[-1]: v
                                   for k, v in final.items()},
