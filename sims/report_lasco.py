@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from lasco_sionna.sweep.plots import shared_legend  # noqa: E402
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
 
 KEY = ["target", "samples", "method"]
@@ -95,15 +96,10 @@ def main():
         ax.set(xscale="log", xlabel="target samples", ylabel="NMSE [dB]",
                title=target)
         ax.grid(alpha=0.3)
-    handles = {}
-    for ax in axes[0]:
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, h)
-    axes[0][-1].legend(handles.values(), handles.keys(), fontsize=6,
-                       loc="upper left", bbox_to_anchor=(1, 1))
     fig.tight_layout()
+    shared_legend(fig, axes[0])
     with atomic_path(os.path.join(args.out, "nmse_vs_samples.png")) as p:
-        fig.savefig(p, format="png", dpi=110)
+        fig.savefig(p, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     hist = [pd.read_csv(os.path.join(run, "history.csv")) for run in args.runs
             if os.path.exists(os.path.join(run, "history.csv"))]
@@ -138,13 +134,8 @@ def plot_histories(hist, styles, out):
             ax.set(xlabel="adaptation step", ylabel="validation NMSE [dB]",
                    title=f"{target}, n={n}")
             ax.grid(alpha=0.3)
-    handles = {}
-    for ax in axes.ravel():
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, h)
     fig.tight_layout()
-    fig.legend(handles.values(), handles.keys(), fontsize=7, frameon=False,
-               loc="upper left", bbox_to_anchor=(1.0, 0.95))
+    shared_legend(fig, axes.ravel())
     with atomic_path(os.path.join(out, "nmse_vs_steps.png")) as p:
         fig.savefig(p, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)

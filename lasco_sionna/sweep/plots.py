@@ -12,6 +12,31 @@ import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-posi
 from lasco_sionna.utils.io import atomic_path  # noqa: E402  pylint: disable=wrong-import-position
 
 
+def shared_legend(fig, axes, fontsize=7):
+    """One legend for all panels of ``fig``, to the right of them
+
+    Each label appears once (its first handle), in the order the panels
+    drew them. Save with ``bbox_inches="tight"`` so the legend is kept.
+
+    Input
+    -----
+    fig : `matplotlib.figure.Figure`
+        The figure
+
+    axes : iterable of `matplotlib.axes.Axes`
+        The panels whose labelled artists go into the legend
+
+    fontsize : `int`, (default 7)
+        Legend font size
+    """
+    handles = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    fig.legend(list(handles.values()), list(handles), fontsize=fontsize,
+               loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False)
+
+
 def plot_results(table, plots, output):
     """One PNG per metric: ``x`` vs metric, a panel per ``facet``, a line per ``hue``
 
@@ -73,15 +98,9 @@ def plot_results(table, plots, output):
             ax.set_title(str(fval) if fval is not None else "")
             ax.grid(True, which="both", alpha=0.3)
         axes[0][0].set_ylabel(metric)
-        # One legend for all panels, outside them (long CSI-path labels)
-        legend = {}
-        for ax in axes[0]:
-            for handle, label in zip(*ax.get_legend_handles_labels()):
-                legend.setdefault(label, handle)
         fig.tight_layout()
-        fig.legend(list(legend.values()), list(legend), fontsize=7,
-                   loc="upper left", bbox_to_anchor=(1.0, 0.95),
-                   frameon=False)
+        # One legend for all panels, outside them (long CSI-path labels)
+        shared_legend(fig, axes[0])
         path = os.path.join(output, f"{metric}.png")
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
