@@ -91,14 +91,17 @@ def schedule(cfg):
         warmup_target=o["lr"], warmup_steps=o["warmup"])
 
 
-def continue_phase(cfg, config_path, out, model):
-    """Load the finished run of ``cfg["continue_from"]`` into ``model``
+def finished_parent(cfg, config_path, out):
+    """The finished run ``cfg["continue_from"]`` continues -> (run dir, state)
 
-    Returns its (step, wall time [s], log records); raises if that run is
-    missing, unfinished or of a different architecture.
+    Raises if the config file of that phase is missing, describes another
+    architecture, or its run is missing or unfinished.
     """
     path = os.path.join(os.path.dirname(os.path.abspath(config_path)),
                         cfg["continue_from"])
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"`continue_from`={cfg['continue_from']!r}: "
+                                f"no config file {path}")
     with open(path, encoding="utf-8") as f:
         parent = yaml.safe_load(f)
     for key in ("model", "num_ant", "num_taps", "encoder", "model_params"):
@@ -117,11 +120,7 @@ def continue_phase(cfg, config_path, out, model):
     if state["step"] < total:
         raise ValueError(f"`continue_from`: the run in {run} stopped at step "
                          f"{state['step']} of {total}; finish it first")
-    model.load_weights(os.path.join(run, "model.weights.h5"))
-    history = pd.read_csv(os.path.join(run, "log.csv")).to_dict("records")
-    print(f"continuing {parent['name']} from step {state['step']} "
-          f"({state['elapsed_s'] / 60:.1f} min)", flush=True)
-    return state["step"], state["elapsed_s"], history
+    return run, state
 
 
 def main():
@@ -146,6 +145,11 @@ def main():
     out = args.out or os.path.join("results", "pretrain", name)
     os.makedirs(out, exist_ok=True)
     keras.utils.set_random_seed(cfg["seed"])
+    ckpt_w = os.path.join(out, "model.weights.h5")
+    ckpt_state = os.path.join(out, "state.json")
+    ckpt_opt = os.path.join(out, "optimizer.npz")
+    if cfg.get("continue_from") and not os.path.exists(ckpt_state):
+        parent_run, parent_state = finished_parent(cfg, args.config, out)
 
     data = load_images(cfg)
     labels = list(data)
@@ -160,9 +164,6 @@ def main():
           f"{enc.payload_bits} feedback bits, {len(train)} training images",
           flush=True)
 
-    ckpt_w = os.path.join(out, "model.weights.h5")
-    ckpt_state = os.path.join(out, "state.json")
-    ckpt_opt = os.path.join(out, "optimizer.npz")
     step, elapsed, history = 0, 0.0, []
     phase_start = 0        # the step this phase started at (continue_from)
     if os.path.exists(ckpt_state):
@@ -188,8 +189,13 @@ def main():
         print(f"warm restart from the shipped weights at step {step}",
               flush=True)
     elif cfg.get("continue_from"):
-        step, elapsed, history = continue_phase(cfg, args.config, out, model)
+        model.load_weights(os.path.join(parent_run, "model.weights.h5"))
+        history = pd.read_csv(os.path.join(parent_run, "log.csv")) \
+            .to_dict("records")
+        step, elapsed = parent_state["step"], parent_state["elapsed_s"]
         phase_start = step
+        print(f"continuing {parent_run} from step {step} "
+              f"({elapsed / 60:.1f} min)", flush=True)
     else:
         if cfg.get("init_from"):
             # Warm start from another shipped model of the same architecture
@@ -247,7 +253,8 @@ def main():
     log_path = os.path.join(out, "log.csv")
     log = pd.read_csv(log_path) if os.path.exists(log_path) and step else \
         pd.DataFrame(history)
-    if not os.path.exists(log_path):     # a carried-over log survives a kill
+    if len(log) and not os.path.exists(log_path):  # a carried-over log
+        # survives a kill before this phase's first evaluation
         with atomic_path(log_path) as p:
             log.to_csv(p, index=False)
     start, losses = time.perf_counter() - elapsed, []
