@@ -6,7 +6,9 @@
     python sims/pretrain.py sims/configs/lam_cr16.yaml --export   # + ship weights
 
 The config names the model (``lam`` or ``sam`` and its sizes; optionally
-``init_from``: a shipped model of the same architecture to start from, or
+``init_from``: a shipped model of the same architecture, or the config file
+(ending in ``.yaml``, relative to this one) of a finished run of it, to
+start from, or
 ``continue_from``: the config file (relative to this one) of an earlier
 phase whose *finished* run this one continues -- weights from its last
 checkpoint, a fresh optimizer and schedule over this phase's ``steps``, step
@@ -86,39 +88,45 @@ def build(cfg):
 
 def schedule(cfg):
     o = cfg["optim"]
+    if not 0 <= o["warmup"] < o["steps"]:
+        raise ValueError(f"`optim.warmup`={o['warmup']!r} must be in "
+                         f"[0, `optim.steps`={o['steps']!r})")
     return keras.optimizers.schedules.CosineDecay(
         0.0, o["steps"] - o["warmup"], alpha=o.get("final_lr_fraction", 0.05),
         warmup_target=o["lr"], warmup_steps=o["warmup"])
 
 
-def finished_parent(cfg, config_path, out):
-    """The finished run ``cfg["continue_from"]`` continues -> (run dir, state)
+def finished_parent(cfg, config_path, out, key="continue_from"):
+    """The finished run that ``cfg[key]`` (a config file) names -> (run dir, state)
 
-    Raises if the config file of that phase is missing, describes another
-    architecture, or its run is missing or unfinished.
+    The run lives next to ``out``. ``continue_from`` needs the same model
+    and encoder, ``init_from`` the same model. Raises if the config file is
+    missing, describes another architecture, or its run is missing or
+    unfinished.
     """
     path = os.path.join(os.path.dirname(os.path.abspath(config_path)),
-                        cfg["continue_from"])
+                        cfg[key])
     if not os.path.exists(path):
-        raise FileNotFoundError(f"`continue_from`={cfg['continue_from']!r}: "
-                                f"no config file {path}")
+        raise FileNotFoundError(f"`{key}`={cfg[key]!r}: no config file {path}")
     with open(path, encoding="utf-8") as f:
         parent = yaml.safe_load(f)
-    for key in ("model", "num_ant", "num_taps", "encoder", "model_params"):
-        if parent.get(key) != cfg.get(key):
-            raise ValueError(f"`continue_from`={cfg['continue_from']!r} has "
-                             f"a different `{key}`: {parent.get(key)!r}, "
-                             f"this config has {cfg.get(key)!r}")
+    same = ("model", "num_ant", "num_taps", "model_params") + \
+        (("encoder",) if key == "continue_from" else ())
+    for k in same:
+        if parent.get(k) != cfg.get(k):
+            raise ValueError(f"`{key}`={cfg[key]!r} has a different `{k}`: "
+                             f"{parent.get(k)!r}, this config has "
+                             f"{cfg.get(k)!r}")
     run = os.path.join(os.path.dirname(os.path.abspath(out)), parent["name"])
     state_path = os.path.join(run, "state.json")
     if not os.path.exists(state_path):
-        raise FileNotFoundError(f"`continue_from`: no run of {path} in {run}; "
+        raise FileNotFoundError(f"`{key}`: no run of {path} in {run}; "
                                 f"train it first (sims/pretrain.py {path})")
     with open(state_path, encoding="utf-8") as f:
         state = json.load(f)
     total = state.get("phase_start", 0) + parent["optim"]["steps"]
     if state["step"] < total:
-        raise ValueError(f"`continue_from`: the run in {run} stopped at step "
+        raise ValueError(f"`{key}`: the run in {run} stopped at step "
                          f"{state['step']} of {total}; finish it first")
     return run, state
 
@@ -150,6 +158,10 @@ def main():
     ckpt_opt = os.path.join(out, "optimizer.npz")
     if cfg.get("continue_from") and not os.path.exists(ckpt_state):
         parent_run, parent_state = finished_parent(cfg, args.config, out)
+    init_run = None
+    if str(cfg.get("init_from", "")).endswith(".yaml") and \
+            not os.path.exists(ckpt_state):
+        init_run, _ = finished_parent(cfg, args.config, out, "init_from")
 
     data = load_images(cfg)
     labels = list(data)
@@ -197,7 +209,12 @@ def main():
         print(f"continuing {parent_run} from step {step} "
               f"({elapsed / 60:.1f} min)", flush=True)
     else:
-        if cfg.get("init_from"):
+        if init_run:
+            # Warm start from the finished run of another config with the
+            # same model (e.g. a CR 1/16 run for a CR 1/32 LAM)
+            model.load_weights(os.path.join(init_run, "model.weights.h5"))
+            print(f"initialised from {init_run}", flush=True)
+        elif cfg.get("init_from"):
             # Warm start from another shipped model of the same architecture
             # (e.g. the CR 1/16 LAM for a CR 1/32 LAM)
             with open(os.path.join(WEIGHTS_DIR, f"{cfg['init_from']}.json"),

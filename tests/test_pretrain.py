@@ -1,7 +1,7 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-"""sims/pretrain.py: a second phase continues a finished first phase"""
+"""sims/pretrain.py: a second phase continues a finished first phase; a run starts from another config's run"""
 
 import importlib.util
 import json
@@ -95,3 +95,14 @@ def test_continue_from(tmp_path, monkeypatch):
     assert w1.keys() == w2.keys()
     for k, v in w1.items():
         np.testing.assert_array_equal(v, w2[k], err_msg=k)
+    # init_from a config file: another encoder (CR 1/32), the same model
+    other = _config("p3", 64, 2, 0.0, init_from="p1.yaml")
+    other["encoder"]["compression"] = 32
+    run(other)
+    w3 = _weights(runs / "p3" / "model.weights.h5")
+    for k, v in w1.items():
+        np.testing.assert_array_equal(v, w3[k], err_msg=k)
+    other = _config("p4", 64, 2, 0.0, init_from="p1.yaml")
+    other["model_params"]["num_layers"] = 2
+    with pytest.raises(ValueError, match="different `model_params`"):
+        run(other)
