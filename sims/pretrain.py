@@ -16,7 +16,8 @@ count, wall time and log carried on (e.g. more data for a second phase);
 ``init_lift: false`` keeps the LAM's lift at its random/zero init instead of
 the pooled-source LMMSE decoder), the encoder
 (compression ratio, bits), the source environments with their sample
-counts, and the optimisation schedule. Everything is seeded. Datasets are
+counts (``sampling: balanced`` gives every source the same share of each
+batch whatever its count; default ``pooled``), and the optimisation schedule. Everything is seeded. Datasets are
 built (and cached) first; training checkpoints the weights, the optimizer
 state and the step every ``checkpoint_every`` steps (atomic writes), so a
 killed run resumes where it stopped. ``log.csv`` records wall time, train
@@ -53,7 +54,12 @@ MODELS = {"lam": TransformerLAM, "sam": MixerSAM}
 
 
 def load_images(cfg):
-    """Source datasets -> {env: (train images, validation images)}"""
+    """Source datasets -> {env: (train images, validation images)}
+
+    A source's optional ``validation_from: k`` keeps only validation draws
+    with index ``>= k``: draws ``0 .. k-1`` are an earlier phase's dataset
+    (the same seeded chunks), which trained on most of them.
+    """
     num = Numerology(**cfg.get("numerology", {}))
     arr = BSArray(**cfg.get("bs_array", {}))
     out = {}
@@ -64,9 +70,16 @@ def load_images(cfg):
         ds = build_dataset(env, src["num_samples"], seed=cfg["seed"] + i,
                            progress=True)
         label = src.get("label", src["environment"])
+        first = int(src.get("validation_from", 0))
+        if not 0 <= first < src["num_samples"]:
+            raise ValueError(f"{label}: `validation_from`={first!r} must be "
+                             f"in [0, num_samples={src['num_samples']})")
+        idx = {"train": ds.splits["train"],
+               "validation": ds.splits["validation"][
+                   ds.splits["validation"] >= first]}
         parts = []
         for split in ("train", "validation"):
-            h = ds.split(split).as_matrix()
+            h = ds.subset(idx[split]).as_matrix()
             imgs = [csi_image(h[j:j + 1024], cfg["num_taps"])[0].numpy()
                     for j in range(0, len(h), 1024)]
             parts.append(np.concatenate(imgs).astype(np.float32))
@@ -74,6 +87,44 @@ def load_images(cfg):
         print(f"{label}: {len(parts[0])} train / {len(out[label][1])} val",
               flush=True)
     return out
+
+
+SAMPLING = ("pooled", "balanced")
+
+
+def draw_batch(sizes, batch_size, sampling, seed):
+    """Indices of a training batch into the concatenated source images
+
+    ``"pooled"`` draws uniformly over all images (a source's share grows
+    with its sample count); ``"balanced"`` draws the source uniformly, then
+    an image of it (every source has the same share whatever its count).
+
+    Input
+    -----
+    sizes : `list` of `int`
+        Training images per source, in concatenation order
+
+    batch_size : `int`
+        Images per batch
+
+    sampling : "pooled" | "balanced"
+        How sources share the batch
+
+    seed : seed of `numpy.random.default_rng`
+        The step's seed
+
+    Output
+    ------
+    indices : [batch_size], `np.int64`
+    """
+    rng = np.random.default_rng(seed)
+    if sampling == "pooled":
+        return rng.integers(0, sum(sizes), batch_size)
+    sizes = np.asarray(sizes)
+    # [batch_size] source of every image, then its index within the source
+    src = rng.integers(0, len(sizes), batch_size)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return offsets[src] + (rng.random(batch_size) * sizes[src]).astype(int)
 
 
 def build(cfg):
@@ -86,11 +137,30 @@ def build(cfg):
     return enc, dec, model
 
 
-def schedule(cfg):
+def check_config(cfg):
+    """Errors a run would otherwise hit only after loading its data"""
     o = cfg["optim"]
     if not 0 <= o["warmup"] < o["steps"]:
         raise ValueError(f"`optim.warmup`={o['warmup']!r} must be in "
                          f"[0, `optim.steps`={o['steps']!r})")
+    if cfg.get("sampling", "pooled") not in SAMPLING:
+        raise ValueError(f"`sampling`={cfg['sampling']!r} must be one of "
+                         f"{SAMPLING}")
+    for k in ("eval_every", "checkpoint_every"):
+        if not int(o[k]) > 0:
+            raise ValueError(f"`optim.{k}`={o[k]!r} must be a positive "
+                             "integer")
+    if cfg.get("continue_from") and cfg.get("init_from"):
+        raise ValueError("set `continue_from` (next phase of a run) or "
+                         "`init_from` (a new run's start), not both")
+    init = str(cfg.get("init_from", ""))
+    if init.endswith((".yml", ".json")):
+        raise ValueError(f"`init_from`={init!r}: a config file must end in "
+                         "'.yaml'; otherwise it names a shipped model")
+
+
+def schedule(cfg):
+    o = cfg["optim"]
     return keras.optimizers.schedules.CosineDecay(
         0.0, o["steps"] - o["warmup"], alpha=o.get("final_lr_fraction", 0.05),
         warmup_target=o["lr"], warmup_steps=o["warmup"])
@@ -110,6 +180,9 @@ def finished_parent(cfg, config_path, out, key="continue_from"):
         raise FileNotFoundError(f"`{key}`={cfg[key]!r}: no config file {path}")
     with open(path, encoding="utf-8") as f:
         parent = yaml.safe_load(f)
+    if parent["name"] == cfg["name"]:
+        raise ValueError(f"`{key}`={cfg[key]!r} has this config's name "
+                         f"{cfg['name']!r}; phases need distinct names")
     same = ("model", "num_ant", "num_taps", "model_params") + \
         (("encoder",) if key == "continue_from" else ())
     for k in same:
@@ -128,6 +201,9 @@ def finished_parent(cfg, config_path, out, key="continue_from"):
     if state["step"] < total:
         raise ValueError(f"`{key}`: the run in {run} stopped at step "
                          f"{state['step']} of {total}; finish it first")
+    for f in ("model.weights.h5", "log.csv"):
+        if not os.path.exists(os.path.join(run, f)):
+            raise FileNotFoundError(f"`{key}`: the run in {run} has no {f}")
     return run, state
 
 
@@ -149,6 +225,7 @@ def main():
     args = ap.parse_args()
     with open(args.config, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
+    check_config(cfg)
     name = cfg["name"]
     out = args.out or os.path.join("results", "pretrain", name)
     os.makedirs(out, exist_ok=True)
@@ -156,16 +233,38 @@ def main():
     ckpt_w = os.path.join(out, "model.weights.h5")
     ckpt_state = os.path.join(out, "state.json")
     ckpt_opt = os.path.join(out, "optimizer.npz")
-    if cfg.get("continue_from") and not os.path.exists(ckpt_state):
+    resumed = os.path.exists(ckpt_state)
+    if resumed:
+        with open(ckpt_state, encoding="utf-8") as f:
+            state = json.load(f)
+        # A run directory left by another config (e.g. a renamed phase)
+        if state.get("name", name) != name or (
+                cfg.get("continue_from") and "phase_start" not in state):
+            raise ValueError(f"{out} holds a run of another config "
+                             f"({state.get('name', 'a single-phase run')!r}"
+                             f"); move it or pass another --out")
+    elif args.export_only:
+        raise FileNotFoundError(f"--export-only: no checkpoint in {out}")
+    shipped = None
+    if not resumed and args.init_from_package and os.path.exists(
+            os.path.join(WEIGHTS_DIR, f"{name}.weights.h5")):
+        with open(os.path.join(WEIGHTS_DIR, f"{name}.json"),
+                  encoding="utf-8") as f:
+            shipped = json.load(f)
+        if cfg.get("continue_from") and "phase_start" not in shipped:
+            raise ValueError(f"the shipped {name!r} is not a run of this "
+                             "phase (its record has no `phase_start`)")
+    parent_run = init_run = None
+    if cfg.get("continue_from") and not resumed and shipped is None:
         parent_run, parent_state = finished_parent(cfg, args.config, out)
-    init_run = None
-    if str(cfg.get("init_from", "")).endswith(".yaml") and \
-            not os.path.exists(ckpt_state):
+    if str(cfg.get("init_from", "")).endswith(".yaml") and not resumed \
+            and shipped is None:
         init_run, _ = finished_parent(cfg, args.config, out, "init_from")
 
     data = load_images(cfg)
     labels = list(data)
     train = np.concatenate([data[k][0] for k in labels])
+    sizes = [len(data[k][0]) for k in labels]
     enc, dec, model = build(cfg)
     opt = keras.optimizers.AdamW(schedule(cfg),
                                  weight_decay=cfg["optim"].get("weight_decay",
@@ -178,9 +277,7 @@ def main():
 
     step, elapsed, history = 0, 0.0, []
     phase_start = 0        # the step this phase started at (continue_from)
-    if os.path.exists(ckpt_state):
-        with open(ckpt_state, encoding="utf-8") as f:
-            state = json.load(f)
+    if resumed:
         phase_start = state.get("phase_start", 0)
         model.load_weights(ckpt_w)
         with np.load(ckpt_opt) as z:
@@ -189,18 +286,16 @@ def main():
                 v.assign(z[k])
         step, elapsed = state["step"], state["elapsed_s"]
         print(f"resumed at step {step} ({elapsed / 60:.1f} min)", flush=True)
-    elif args.init_from_package and os.path.exists(
-            os.path.join(WEIGHTS_DIR, f"{name}.weights.h5")):
+    elif shipped is not None:
         model.load_weights(os.path.join(WEIGHTS_DIR, f"{name}.weights.h5"))
-        with open(os.path.join(WEIGHTS_DIR, f"{name}.json"),
-                  encoding="utf-8") as f:
-            shipped = json.load(f)
         step, elapsed = shipped["steps"], shipped["wall_time_s"]
+        phase_start = shipped.get("phase_start", 0)
         history = shipped.get("history", [])
-        opt.iterations.assign(step)          # the LR schedule continues
+        # The LR schedule continues where the shipped phase stopped
+        opt.iterations.assign(step - phase_start)
         print(f"warm restart from the shipped weights at step {step}",
               flush=True)
-    elif cfg.get("continue_from"):
+    elif parent_run:
         model.load_weights(os.path.join(parent_run, "model.weights.h5"))
         history = pd.read_csv(os.path.join(parent_run, "log.csv")) \
             .to_dict("records")
@@ -263,13 +358,17 @@ def main():
                                for i, v in enumerate(opt.variables)})
         with atomic_path(ckpt_state) as p:
             with open(p, "w", encoding="utf-8") as f:
-                json.dump({"step": step, "elapsed_s": elapsed,
+                json.dump({"name": name, "step": step, "elapsed_s": elapsed,
                            "phase_start": phase_start}, f)
 
     o = cfg["optim"]
     log_path = os.path.join(out, "log.csv")
-    log = pd.read_csv(log_path) if os.path.exists(log_path) and step else \
-        pd.DataFrame(history)
+    if resumed and os.path.exists(log_path):
+        # Rows written after the last checkpoint are evaluated again
+        log = pd.read_csv(log_path)
+        log = log[log.step <= step]
+    else:
+        log = pd.DataFrame(history)
     if len(log) and not os.path.exists(log_path):  # a carried-over log
         # survives a kill before this phase's first evaluation
         with atomic_path(log_path) as p:
@@ -278,8 +377,9 @@ def main():
     session_start = time.perf_counter()
     last = phase_start + o["steps"]
     while step < last and not args.export_only:
-        rng = np.random.default_rng([cfg["seed"], step])
-        x = tf.constant(train[rng.integers(0, len(train), o["batch_size"])])
+        x = tf.constant(train[draw_batch(sizes, o["batch_size"],
+                                         cfg.get("sampling", "pooled"),
+                                         [cfg["seed"], step])])
         losses.append(float(train_step(x)))
         step += 1
         elapsed = time.perf_counter() - start

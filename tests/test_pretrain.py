@@ -32,7 +32,7 @@ def _config(name, num_samples, steps, lr, **extra):
             "encoder": {"compression": 16, "bits_per_measurement": 4,
                         "seed": 0},
             "model_params": {"d_model": 8, "num_layers": 1, "num_heads": 2,
-                             "ff_dim": 16},
+                             "ff_dim": 16, "code_dim": 128},
             "sources": [{"environment": "cdl-a",
                          "num_samples": num_samples,
                          "params": {"delay_spread": 100e-9}}],
@@ -81,12 +81,22 @@ def test_continue_from(tmp_path, monkeypatch):
     other["model_params"]["d_model"] = 16
     with pytest.raises(ValueError, match="different `model_params`"):
         run(other)
+    other = _config("p2", 96, 2, 0.0, continue_from="p1.yaml")
+    other["encoder"]["compression"] = 32
+    with pytest.raises(ValueError, match="different `encoder`"):
+        run(other)
     run(phase2, "--max-minutes", "0")             # killed in phase 2 ...
+    os.rename(runs / "p1", tmp_path / "p1-moved")  # (phase 1 not needed)
     run(phase2)                                   # ... and resumed
+    os.rename(tmp_path / "p1-moved", runs / "p1")
+    # A fresh optimizer: its iteration counter (Keras' first variable)
+    # counts this phase's 2 steps only
+    with np.load(runs / "p2" / "optimizer.npz") as z:
+        assert int(z["v0"]) == 2
     with open(runs / "p2" / "state.json", encoding="utf-8") as f:
         state = json.load(f)
-    assert state == {"step": 5, "elapsed_s": state["elapsed_s"],
-                     "phase_start": 3}
+    assert state == {"name": "p2", "step": 5,
+                     "elapsed_s": state["elapsed_s"], "phase_start": 3}
     log = pd.read_csv(runs / "p2" / "log.csv")
     assert log.step.tolist() == [3, 5]            # phase 1's log carried on
     assert log.elapsed_s.is_monotonic_increasing
@@ -95,14 +105,86 @@ def test_continue_from(tmp_path, monkeypatch):
     assert w1.keys() == w2.keys()
     for k, v in w1.items():
         np.testing.assert_array_equal(v, w2[k], err_msg=k)
-    # init_from a config file: another encoder (CR 1/32), the same model
+    # init_from a config file: another encoder (CR 1/32), the same model;
+    # everything but the lift (re-initialised to the CR 1/32 LMMSE decoder)
+    # is phase 1's
     other = _config("p3", 64, 2, 0.0, init_from="p1.yaml")
     other["encoder"]["compression"] = 32
     run(other)
     w3 = _weights(runs / "p3" / "model.weights.h5")
-    for k, v in w1.items():
-        np.testing.assert_array_equal(v, w3[k], err_msg=k)
+    assert w1.keys() == w3.keys()
+    changed = {k for k, v in w1.items() if not np.array_equal(v, w3[k])}
+    assert changed and all("lift" in k for k in changed), changed
     other = _config("p4", 64, 2, 0.0, init_from="p1.yaml")
     other["model_params"]["num_layers"] = 2
     with pytest.raises(ValueError, match="different `model_params`"):
         run(other)
+
+
+def test_bad_configs(tmp_path, monkeypatch):
+    pretrain = _pretrain()
+    bad = _config("b", 64, 3, 1e-3)
+    bad["optim"]["warmup"] = 3
+    with pytest.raises(ValueError, match="`optim.warmup`=3 must be in"):
+        pretrain.check_config(bad)
+    bad = _config("b", 64, 3, 1e-3, continue_from="a.yaml", init_from="x")
+    with pytest.raises(ValueError, match="not both"):
+        pretrain.check_config(bad)
+    bad = _config("b", 64, 3, 1e-3)
+    bad["optim"]["eval_every"] = 0
+    with pytest.raises(ValueError, match="`optim.eval_every`=0"):
+        pretrain.check_config(bad)
+    # --export-only without a checkpoint, before any data is built
+    path = tmp_path / "b.yaml"
+    path.write_text(yaml.safe_dump(_config("b", 64, 3, 1e-3)))
+    monkeypatch.setattr(sys, "argv", ["pretrain.py", str(path), "--out",
+                                      str(tmp_path / "b"), "--export-only"])
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        pretrain.main()
+    # validation_from outside [0, num_samples)
+    bad = _config("b", 64, 3, 1e-3)
+    bad["sources"][0]["validation_from"] = 64
+    monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match="`validation_from`=64 must be in"):
+        pretrain.load_images(bad)
+
+
+def test_validation_from_keeps_only_later_draws(tmp_path, monkeypatch):
+    from lasco_sionna.channels import (BSArray, Numerology,  # noqa: PLC0415
+                                       build_dataset, get_environment)
+    from lasco_sionna.csi import csi_image  # noqa: PLC0415
+    monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
+    pretrain = _pretrain()
+    cfg = _config("v", 64, 3, 1e-3)
+    cfg["max_validation"] = 64
+    full = pretrain.load_images(cfg)["cdl-a"]
+    cfg["sources"][0]["validation_from"] = 32
+    late = pretrain.load_images(cfg)["cdl-a"]
+    np.testing.assert_array_equal(full[0], late[0])    # training unchanged
+    env = get_environment("cdl-a", numerology=Numerology(fft_size=256),
+                          bs_array=BSArray(num_cols=32), delay_spread=100e-9)
+    ds = build_dataset(env, 64, seed=0, progress=False)
+    val = ds.splits["validation"]
+    assert 0 < (val >= 32).sum() < len(val)
+    expected = csi_image(ds.as_matrix()[val[val >= 32]], 32)[0].numpy()
+    np.testing.assert_allclose(late[1], expected, rtol=1e-6, atol=1e-6)
+
+
+def test_draw_batch_shares():
+    pretrain = _pretrain()
+    sizes = [1000, 100, 10]
+    pooled = pretrain.draw_batch(sizes, 200_000, "pooled", [0, 1])
+    balanced = pretrain.draw_batch(sizes, 200_000, "balanced", [0, 1])
+    edges = np.cumsum([0] + sizes)
+    for idx, share in ((pooled, np.array(sizes) / sum(sizes)),
+                       (balanced, np.full(3, 1 / 3))):
+        assert idx.min() >= 0 and idx.max() < sum(sizes)
+        counts = np.histogram(idx, bins=edges)[0]
+        np.testing.assert_allclose(counts / len(idx), share, atol=0.005)
+    # Balanced: uniform within a source (the 10-image source, every image)
+    within = np.bincount(balanced[balanced >= 1100] - 1100, minlength=10)
+    np.testing.assert_allclose(within / within.sum(), 0.1, atol=0.01)
+    # Pooled is the historical draw (reproduces the shipped phase-1 runs)
+    np.testing.assert_array_equal(
+        pretrain.draw_batch(sizes, 128, "pooled", [0, 7]),
+        np.random.default_rng([0, 7]).integers(0, 1110, 128))
