@@ -13,7 +13,10 @@ pretraining config (the same split ``sims/pretrain.py`` validates on):
   covariance -- the best *linear* decoder a model that knew the environment
   could use, i.e. how much of the remaining gap needs a nonlinear decoder;
 * the shipped LAM and reference SAM;
-* ``rd``: the Gaussian rate-distortion reference at the payload.
+* ``rd``: the Gaussian rate-distortion reference at the payload;
+* ``<model>_train`` and ``<model>_overfit_db``: the LAM's and the SAM's
+  NMSE on 1,000 of their training images and how much better that is than
+  on validation.
 
 Image-domain NMSE [dB]; ``results.csv`` (atomic) and ``sources.png``.
 """
@@ -71,6 +74,11 @@ def main():
                "rd": rate_distortion_nmse_db(np.concatenate([train, val]),
                                              encoder.payload_bits)}
         row["lam_minus_sam_db"] = row[args.sam] - row[args.lam]
+        # Overfitting: the same models on 1,000 of their training images
+        x0_tr = encoder(train[:1000]).numpy()
+        for name, model in ((args.sam, sam), (args.lam, lam)):
+            row[f"{name}_train"] = nmse_db(model, x0_tr, train[:1000])
+            row[f"{name}_overfit_db"] = row[name] - row[f"{name}_train"]
         rows.append(row)
         print({k: (round(v, 2) if isinstance(v, float) else v)
                for k, v in row.items()}, flush=True)
