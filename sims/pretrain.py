@@ -17,8 +17,8 @@ count, wall time and log carried on (e.g. more data for a second phase);
 the pooled-source LMMSE decoder), the encoder
 (compression ratio, bits), the source environments with their sample
 counts (``sampling: balanced`` gives every source the same share of each
-batch whatever its count; default ``pooled``), and the optimisation schedule. Everything is seeded. Datasets are
-built (and cached) first; training checkpoints the weights, the optimizer
+batch whatever its count; default ``pooled``), and the optimisation
+schedule. Everything is seeded. Datasets are built (and cached) first; training checkpoints the weights, the optimizer
 state and the step every ``checkpoint_every`` steps (atomic writes), so a
 killed run resumes where it stopped. ``log.csv`` records wall time, train
 loss and the validation NMSE of every source environment. ``--export``

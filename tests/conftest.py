@@ -31,3 +31,17 @@ def seed():
     import sionna.phy  # pylint: disable=import-outside-toplevel
     sionna.phy.config.seed = 1234
     return 1234
+
+
+@pytest.fixture
+def h5_arrays():
+    """Reader of every dataset in an HDF5 file -> {path: np.ndarray}"""
+    import h5py  # noqa: PLC0415
+
+    def read(path):
+        out = {}
+        with h5py.File(path) as f:
+            f.visititems(lambda n, o: out.update({n: o[()]})
+                         if isinstance(o, h5py.Dataset) else None)
+        return out
+    return read

@@ -227,8 +227,7 @@ def test_shipped_tiny_models_load_offline():
     assert set(record["sources"]) == set(srec["sources"])
 
 
-def test_compact_weights_are_float16_and_reload(tmp_path):
-    import h5py  # noqa: PLC0415
+def test_compact_weights_are_float16_and_reload(tmp_path, h5_arrays):
     from lasco_sionna.models import save_compact_weights  # noqa: PLC0415
     lam = TransformerLAM(**TINY_LAM, code_dim=8)
     inp = keras.Input((2, 8, 8))
@@ -238,13 +237,7 @@ def test_compact_weights_are_float16_and_reload(tmp_path):
     full, compact = tmp_path / "a.weights.h5", tmp_path / "b.weights.h5"
     model.save_weights(str(full))
     save_compact_weights(model, str(compact))
-    def arrays(path):
-        out = {}
-        with h5py.File(path) as f:
-            f.visititems(lambda n, o: out.update({n: o[()]})
-                         if isinstance(o, h5py.Dataset) else None)
-        return out
-    a, b = arrays(full), arrays(compact)
+    a, b = h5_arrays(full), h5_arrays(compact)
     assert a.keys() == b.keys()
     assert {v.dtype for v in b.values()} == {np.dtype("float16")}
     assert sum(v.nbytes for v in b.values()) * 2 == \

@@ -8,7 +8,6 @@ import json
 import os
 import sys
 
-import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -43,15 +42,7 @@ def _config(name, num_samples, steps, lr, **extra):
             **extra}
 
 
-def _weights(path):
-    out = {}
-    with h5py.File(path) as f:
-        f.visititems(lambda n, o: out.update({n: o[()]})
-                     if isinstance(o, h5py.Dataset) else None)
-    return out
-
-
-def test_continue_from(tmp_path, monkeypatch):
+def test_continue_from(tmp_path, monkeypatch, h5_arrays):
     monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
     pretrain = _pretrain()
     runs = tmp_path / "runs"
@@ -100,8 +91,8 @@ def test_continue_from(tmp_path, monkeypatch):
     log = pd.read_csv(runs / "p2" / "log.csv")
     assert log.step.tolist() == [3, 5]            # phase 1's log carried on
     assert log.elapsed_s.is_monotonic_increasing
-    w1, w2 = _weights(runs / "p1" / "model.weights.h5"), \
-        _weights(runs / "p2" / "model.weights.h5")
+    w1, w2 = h5_arrays(runs / "p1" / "model.weights.h5"), \
+        h5_arrays(runs / "p2" / "model.weights.h5")
     assert w1.keys() == w2.keys()
     for k, v in w1.items():
         np.testing.assert_array_equal(v, w2[k], err_msg=k)
@@ -111,7 +102,7 @@ def test_continue_from(tmp_path, monkeypatch):
     other = _config("p3", 64, 2, 0.0, init_from="p1.yaml")
     other["encoder"]["compression"] = 32
     run(other)
-    w3 = _weights(runs / "p3" / "model.weights.h5")
+    w3 = h5_arrays(runs / "p3" / "model.weights.h5")
     assert w1.keys() == w3.keys()
     changed = {k for k, v in w1.items() if not np.array_equal(v, w3[k])}
     assert changed and all("lift" in k for k in changed), changed
