@@ -45,3 +45,18 @@ def h5_arrays():
                          if isinstance(o, h5py.Dataset) else None)
         return out
     return read
+
+
+@pytest.fixture
+def sims_script():
+    """Loader of a ``sims/`` script as a module: ``sims_script("pretrain")``"""
+    import importlib.util  # noqa: PLC0415
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def load(name):
+        spec = importlib.util.spec_from_file_location(
+            name, os.path.join(root, "sims", f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load

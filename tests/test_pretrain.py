@@ -3,7 +3,6 @@
 #
 """sims/pretrain.py: a second phase continues a finished first phase; a run starts from another config's run"""
 
-import importlib.util
 import json
 import os
 import sys
@@ -12,16 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _pretrain():
-    spec = importlib.util.spec_from_file_location(
-        "pretrain", os.path.join(ROOT, "sims", "pretrain.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _config(name, num_samples, steps, lr, **extra):
@@ -42,9 +31,9 @@ def _config(name, num_samples, steps, lr, **extra):
             **extra}
 
 
-def test_continue_from(tmp_path, monkeypatch, h5_arrays):
+def test_continue_from(tmp_path, monkeypatch, h5_arrays, sims_script):
     monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
-    pretrain = _pretrain()
+    pretrain = sims_script("pretrain")
     runs = tmp_path / "runs"
 
     def run(config, *flags):
@@ -112,8 +101,8 @@ def test_continue_from(tmp_path, monkeypatch, h5_arrays):
         run(other)
 
 
-def test_bad_configs(tmp_path, monkeypatch):
-    pretrain = _pretrain()
+def test_bad_configs(tmp_path, monkeypatch, sims_script):
+    pretrain = sims_script("pretrain")
     bad = _config("b", 64, 3, 1e-3)
     bad["optim"]["warmup"] = 3
     with pytest.raises(ValueError, match="`optim.warmup`=3 must be in"):
@@ -140,12 +129,13 @@ def test_bad_configs(tmp_path, monkeypatch):
         pretrain.load_images(bad)
 
 
-def test_validation_from_keeps_only_later_draws(tmp_path, monkeypatch):
+def test_validation_from_keeps_only_later_draws(tmp_path, monkeypatch,
+                                               sims_script):
     from lasco_sionna.channels import (BSArray, Numerology,  # noqa: PLC0415
                                        build_dataset, get_environment)
     from lasco_sionna.csi import csi_image  # noqa: PLC0415
     monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
-    pretrain = _pretrain()
+    pretrain = sims_script("pretrain")
     cfg = _config("v", 64, 3, 1e-3)
     cfg["max_validation"] = 64
     full = pretrain.load_images(cfg)["cdl-a"]
@@ -161,8 +151,8 @@ def test_validation_from_keeps_only_later_draws(tmp_path, monkeypatch):
     np.testing.assert_allclose(late[1], expected, rtol=1e-6, atol=1e-6)
 
 
-def test_draw_batch_shares():
-    pretrain = _pretrain()
+def test_draw_batch_shares(sims_script):
+    pretrain = sims_script("pretrain")
     sizes = [1000, 100, 10]
     pooled = pretrain.draw_batch(sizes, 200_000, "pooled", [0, 1])
     balanced = pretrain.draw_batch(sizes, 200_000, "balanced", [0, 1])
