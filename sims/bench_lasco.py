@@ -115,10 +115,14 @@ def batched(decode, x, size=250):
                            for i in range(0, len(x), size)])
 
 
+def nmse_db_of(y, x):
+    """NMSE [dB] of images ``y`` against unit-norm images ``x``"""
+    return float(10 * np.log10(np.mean(np.sum((y - x) ** 2, axis=(1, 2, 3)))))
+
+
 def image_nmse_db(decode, x0, x):
     """NMSE [dB] of a decoder in the image domain (images have unit norm)"""
-    return float(10 * np.log10(np.mean(np.sum((batched(decode, x0) - x) ** 2,
-                                              axis=(1, 2, 3)))))
+    return nmse_db_of(batched(decode, x0), x)
 
 
 def main():
@@ -189,11 +193,16 @@ def main():
     lam_src_before = {k: batched(lam, v) for k, v in src_val0.items()}
     source_before = source_nmse_db(lam)
 
-    def lam_untouched():
-        """The LAM's outputs on the source validation data are bit-identical
-        to those before any adaptation"""
-        return all(np.array_equal(batched(lam, v), lam_src_before[k])
-                   for k, v in src_val0.items())
+    def lam_after():
+        """Forgetting columns of a LASCO / E-LASCO row, from one LAM pass:
+        the source NMSE and whether the LAM's source outputs are
+        bit-identical to those before any adaptation"""
+        after = {k: batched(lam, v) for k, v in src_val0.items()}
+        return {"source_nmse_db": float(np.mean(
+                    [nmse_db_of(after[k], src_val[k]) for k in after])),
+                "lam_untouched": all(np.array_equal(after[k],
+                                                    lam_src_before[k])
+                                     for k in after)}
     lmmse_src = LMMSEDecoder(encoder.get_config())
     lmmse_src.set_gain(src_gain)
 
@@ -328,8 +337,7 @@ def main():
                           "coef_b": float(coef[1].mean()),
                           "coef_c": float(coef[2].mean()),
                           "best_step": res.best_step,
-                          "source_nmse_db": source_nmse_db(lam),
-                          "lam_untouched": lam_untouched()}, res.history)
+                          **lam_after()}, res.history)
             ft = {"lam_full_ft": 3 * f_lam,
                   "lam_last_block_ft": f_lam + 2 * f_block,
                   "lam_lora": 3 * f_lam}
@@ -392,8 +400,7 @@ def main():
                               "coef_a": float(coef[0].mean()),
                               "coef_b": float(coef[1].mean()),
                               "coef_c": float(coef[2].mean()),
-                              "source_nmse_db": source_nmse_db(lam),
-                              "lam_untouched": lam_untouched()})
+                              **lam_after()})
             for method, base in (("elasco_tap_linear", "lasco_linear"),
                                  ("elasco_tap_ls", "elasco_linear_ls")):
                 if not todo(n, method):
@@ -410,8 +417,7 @@ def main():
                          lin_flops + NUM_VAL * f_lam + adapt_flops,
                          {"shrinkage": linear[base].shrinkage,
                           "best_step": res.best_step,
-                          "source_nmse_db": source_nmse_db(lam),
-                          "lam_untouched": lam_untouched()},
+                          **lam_after()},
                          res.history)
             for method in SCRATCH_METHODS:
                 if not todo(n, method):
