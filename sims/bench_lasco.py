@@ -186,20 +186,23 @@ def main():
     src_gain, src_cov = lmmse_gain(encoder, src_train)
     del src_train
 
-    def source_nmse_db(decode):
-        return float(np.mean([image_nmse_db(decode, src_val0[k], src_val[k])
+    def mean_source_nmse_db(outputs):
+        return float(np.mean([nmse_db_of(outputs[k], src_val[k])
                               for k in src_val]))
 
+    def source_nmse_db(decode):
+        return mean_source_nmse_db({k: batched(decode, src_val0[k])
+                                    for k in src_val})
+
     lam_src_before = {k: batched(lam, v) for k, v in src_val0.items()}
-    source_before = source_nmse_db(lam)
+    source_before = mean_source_nmse_db(lam_src_before)
 
     def lam_after():
         """Forgetting columns of a LASCO / E-LASCO row, from one LAM pass:
         the source NMSE and whether the LAM's source outputs are
         bit-identical to those before any adaptation"""
         after = {k: batched(lam, v) for k, v in src_val0.items()}
-        return {"source_nmse_db": float(np.mean(
-                    [nmse_db_of(after[k], src_val[k]) for k in after])),
+        return {"source_nmse_db": mean_source_nmse_db(after),
                 "lam_untouched": all(np.array_equal(after[k],
                                                     lam_src_before[k])
                                      for k in after)}
