@@ -166,13 +166,12 @@ def schedule(cfg):
         warmup_target=o["lr"], warmup_steps=o["warmup"])
 
 
-def finished_parent(cfg, config_path, out, key="continue_from"):
-    """The finished run that ``cfg[key]`` (a config file) names -> (run dir, state)
+def parent_config(cfg, config_path, key="continue_from"):
+    """The config that ``cfg[key]`` (a config file) names -> (path, config)
 
-    The run lives next to ``out``. ``continue_from`` needs the same model
-    and encoder, ``init_from`` the same model. Raises if the config file is
-    missing, describes another architecture, or its run is missing or
-    unfinished.
+    ``continue_from`` needs the same model and encoder, ``init_from`` the
+    same model. Raises if the config file is missing or describes another
+    architecture.
     """
     path = os.path.join(os.path.dirname(os.path.abspath(config_path)),
                         cfg[key])
@@ -190,6 +189,16 @@ def finished_parent(cfg, config_path, out, key="continue_from"):
             raise ValueError(f"`{key}`={cfg[key]!r} has a different `{k}`: "
                              f"{parent.get(k)!r}, this config has "
                              f"{cfg.get(k)!r}")
+    return path, parent
+
+
+def finished_parent(cfg, config_path, out, key="continue_from"):
+    """The finished run that ``cfg[key]`` (a config file) names -> (run dir, state)
+
+    The run lives next to ``out``. Raises as :func:`parent_config` does, or
+    if the run is missing or unfinished.
+    """
+    path, parent = parent_config(cfg, config_path, key)
     run = os.path.join(os.path.dirname(os.path.abspath(out)), parent["name"])
     state_path = os.path.join(run, "state.json")
     if not os.path.exists(state_path):
@@ -221,7 +230,9 @@ def main():
     ap.add_argument("--init-from-package", action="store_true",
                     help="without a checkpoint, start from the weights "
                          "shipped in the package (warm restart, fresh "
-                         "optimizer, step from the shipped record)")
+                         "optimizer, step from the shipped record); for a "
+                         "`continue_from` phase, the shipped weights may "
+                         "also be the finished parent phase")
     args = ap.parse_args()
     with open(args.config, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
@@ -245,15 +256,30 @@ def main():
                              f"); move it or pass another --out")
     elif args.export_only:
         raise FileNotFoundError(f"--export-only: no checkpoint in {out}")
-    shipped = None
+    shipped, shipped_parent = None, False
     if not resumed and args.init_from_package and os.path.exists(
             os.path.join(WEIGHTS_DIR, f"{name}.weights.h5")):
         with open(os.path.join(WEIGHTS_DIR, f"{name}.json"),
                   encoding="utf-8") as f:
             shipped = json.load(f)
-        if cfg.get("continue_from") and "phase_start" not in shipped:
-            raise ValueError(f"the shipped {name!r} is not a run of this "
-                             "phase (its record has no `phase_start`)")
+        was = shipped.get("config", {})
+        if cfg.get("continue_from") and was.get("name") != cfg["name"]:
+            # Not this phase: the shipped weights may be the finished parent
+            # phase (e.g. phase 1 shipped, its run directory lost): trained
+            # as the parent config says (its name and starting point aside)
+            # to its last step. This phase then starts from them.
+            _, parent = parent_config(cfg, args.config)
+            end = shipped.get("phase_start", 0) + parent["optim"]["steps"]
+            differ = sorted(k for k in set(parent) | set(was)
+                            if k not in ("name", "init_from", "init_lift")
+                            and parent.get(k) != was.get(k))
+            if differ or shipped["steps"] != end:
+                raise ValueError(
+                    f"the shipped {name!r} is neither a run of this phase "
+                    f"nor the finished parent phase {parent['name']!r} "
+                    f"({end} steps): it ran {shipped['steps']} steps"
+                    + (f" with another {differ}" if differ else ""))
+            shipped_parent = True
     parent_run = init_run = None
     if cfg.get("continue_from") and not resumed and shipped is None:
         parent_run, parent_state = finished_parent(cfg, args.config, out)
@@ -289,12 +315,18 @@ def main():
     elif shipped is not None:
         model.load_weights(os.path.join(WEIGHTS_DIR, f"{name}.weights.h5"))
         step, elapsed = shipped["steps"], shipped["wall_time_s"]
-        phase_start = shipped.get("phase_start", 0)
         history = shipped.get("history", [])
-        # The LR schedule continues where the shipped phase stopped
-        opt.iterations.assign(step - phase_start)
-        print(f"warm restart from the shipped weights at step {step}",
-              flush=True)
+        if shipped_parent:
+            # This phase starts where the shipped parent phase ended
+            phase_start = step
+            print(f"continuing the shipped parent phase "
+                  f"from step {step} ({elapsed / 60:.1f} min)", flush=True)
+        else:
+            phase_start = shipped.get("phase_start", 0)
+            # The LR schedule continues where the shipped phase stopped
+            opt.iterations.assign(step - phase_start)
+            print(f"warm restart from the shipped weights at step {step}",
+                  flush=True)
     elif parent_run:
         model.load_weights(os.path.join(parent_run, "model.weights.h5"))
         history = pd.read_csv(os.path.join(parent_run, "log.csv")) \

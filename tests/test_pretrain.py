@@ -101,6 +101,58 @@ def test_continue_from(tmp_path, monkeypatch, h5_arrays, sims_script):
         run(other)
 
 
+def test_continue_from_shipped_parent(tmp_path, monkeypatch, h5_arrays,
+                                      sims_script):
+    """Phase 2 starts from the shipped phase-1 weights when the phase-1 run
+    directory is gone (``--init-from-package``), and refuses other weights"""
+    import shutil  # noqa: PLC0415
+
+    monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
+    pretrain = sims_script("pretrain")
+    weights = tmp_path / "weights"
+    monkeypatch.setattr(pretrain, "WEIGHTS_DIR", str(weights))
+
+    def run(config, out, *flags):
+        path = tmp_path / f"{config['name']}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        monkeypatch.setattr(sys, "argv", [
+            "pretrain.py", str(path), "--out", str(tmp_path / out), *flags])
+        pretrain.main()
+
+    phase1 = _config("p1", 64, 3, 1e-2)
+    phase2 = _config("p2", 96, 2, 0.0, continue_from="p1.yaml")
+    run(phase1, "runs/p1", "--export")
+    # Phase 1 shipped under phase 2's name, its run directory lost
+    for ext in (".json", ".weights.h5"):
+        shutil.copy(weights / f"p1{ext}", weights / f"p2{ext}")
+    shutil.rmtree(tmp_path / "runs")
+    with pytest.raises(FileNotFoundError, match="train it first"):
+        run(phase2, "runs/p2")                    # without the flag
+    run(phase2, "runs/p2", "--init-from-package")
+    with open(tmp_path / "runs" / "p2" / "state.json", encoding="utf-8") as f:
+        state = json.load(f)
+    assert (state["step"], state["phase_start"]) == (5, 3)
+    with np.load(tmp_path / "runs" / "p2" / "optimizer.npz") as z:
+        assert int(z["v0"]) == 2                  # a fresh optimizer
+    assert pd.read_csv(tmp_path / "runs" / "p2" / "log.csv").step.tolist() \
+        == [3, 5]
+    # Zero learning rate: phase 2 holds the shipped (float16) weights
+    w1 = h5_arrays(weights / "p1.weights.h5")
+    w2 = h5_arrays(tmp_path / "runs" / "p2" / "model.weights.h5")
+    assert w1.keys() == w2.keys()
+    for k, v in w1.items():
+        np.testing.assert_array_equal(v.astype(w2[k].dtype), w2[k],
+                                      err_msg=k)
+    # Weights that are neither this phase nor the finished parent
+    record = json.loads((weights / "p2.json").read_text())
+    for key, value, match in (("steps", 2, "it ran 2 steps"),
+                              ("config", {**phase1, "seed": 1},
+                               r"another \['seed'\]")):
+        (weights / "p2.json").write_text(json.dumps({**record, key: value}))
+        with pytest.raises(ValueError, match=match):
+            run(phase2, "runs/p2-again", "--init-from-package")
+
+
 def test_bad_configs(tmp_path, monkeypatch, sims_script):
     pretrain = sims_script("pretrain")
     bad = _config("b", 64, 3, 1e-3)
