@@ -29,5 +29,6 @@ quickstart: install
 test: install
 	$(BIN)/python -m pytest -q tests
 
+# Keeps results/: its tables (CSV, Markdown) are committed
 clean:
-	rm -rf $(VENV) .cache results
+	rm -rf $(VENV) .cache
