@@ -263,11 +263,14 @@ def main():
                   encoding="utf-8") as f:
             shipped = json.load(f)
         was = shipped.get("config", {})
-        if cfg.get("continue_from") and was.get("name") != cfg["name"]:
-            # Not this phase: the shipped weights may be the finished parent
-            # phase (e.g. phase 1 shipped, its run directory lost): trained
-            # as the parent config says (its name and starting point aside)
-            # to its last step. This phase then starts from them.
+        if cfg.get("continue_from") and ("phase_start" not in shipped or
+                                         was.get("name") != cfg["name"]):
+            # Not this phase (an export of this phase records its
+            # `phase_start` and name): the shipped weights may be the
+            # finished parent phase (e.g. phase 1 shipped, its run directory
+            # lost; an early export may even carry this phase's name):
+            # trained as the parent config says (name and starting point
+            # aside) to its last step. This phase then starts from them.
             _, parent = parent_config(cfg, args.config)
             end = shipped.get("phase_start", 0) + parent["optim"]["steps"]
             differ = sorted(k for k in set(parent) | set(was)

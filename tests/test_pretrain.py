@@ -122,9 +122,13 @@ def test_continue_from_shipped_parent(tmp_path, monkeypatch, h5_arrays,
     phase1 = _config("p1", 64, 3, 1e-2)
     phase2 = _config("p2", 96, 2, 0.0, continue_from="p1.yaml")
     run(phase1, "runs/p1", "--export")
-    # Phase 1 shipped under phase 2's name, its run directory lost
-    for ext in (".json", ".weights.h5"):
-        shutil.copy(weights / f"p1{ext}", weights / f"p2{ext}")
+    # Phase 1 shipped under phase 2's name, its run directory lost; an
+    # early export that records neither `phase_start` nor phase 1's name
+    shutil.copy(weights / "p1.weights.h5", weights / "p2.weights.h5")
+    record = json.loads((weights / "p1.json").read_text())
+    del record["phase_start"]
+    record["config"]["name"] = "p2"
+    (weights / "p2.json").write_text(json.dumps(record))
     shutil.rmtree(tmp_path / "runs")
     with pytest.raises(FileNotFoundError, match="train it first"):
         run(phase2, "runs/p2")                    # without the flag
