@@ -232,7 +232,8 @@ def main():
                          "shipped in the package (warm restart, fresh "
                          "optimizer, step from the shipped record); for a "
                          "`continue_from` phase, the shipped weights may "
-                         "also be the finished parent phase")
+                         "also be the finished parent phase, used even "
+                         "where the parent's run directory exists")
     args = ap.parse_args()
     with open(args.config, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)

@@ -122,31 +122,33 @@ def test_continue_from_shipped_parent(tmp_path, monkeypatch, h5_arrays,
     phase1 = _config("p1", 64, 3, 1e-2)
     phase2 = _config("p2", 96, 2, 0.0, continue_from="p1.yaml")
     run(phase1, "runs/p1", "--export")
-    # Phase 1 shipped under phase 2's name, its run directory lost; an
-    # early export that records neither `phase_start` nor phase 1's name
+    # Phase 1 shipped under phase 2's name, its run directory lost: as
+    # exported (`phase_start` 0, phase 1's name), or an early export that
+    # records neither `phase_start` nor phase 1's name
     shutil.copy(weights / "p1.weights.h5", weights / "p2.weights.h5")
-    record = json.loads((weights / "p1.json").read_text())
-    del record["phase_start"]
-    record["config"]["name"] = "p2"
-    (weights / "p2.json").write_text(json.dumps(record))
+    exported = json.loads((weights / "p1.json").read_text())
+    early = {k: v for k, v in exported.items() if k != "phase_start"}
+    early["config"] = {**exported["config"], "name": "p2"}
     shutil.rmtree(tmp_path / "runs")
-    with pytest.raises(FileNotFoundError, match="train it first"):
-        run(phase2, "runs/p2")                    # without the flag
-    run(phase2, "runs/p2", "--init-from-package")
-    with open(tmp_path / "runs" / "p2" / "state.json", encoding="utf-8") as f:
-        state = json.load(f)
-    assert (state["step"], state["phase_start"]) == (5, 3)
-    with np.load(tmp_path / "runs" / "p2" / "optimizer.npz") as z:
-        assert int(z["v0"]) == 2                  # a fresh optimizer
-    assert pd.read_csv(tmp_path / "runs" / "p2" / "log.csv").step.tolist() \
-        == [3, 5]
-    # Zero learning rate: phase 2 holds the shipped (float16) weights
     w1 = h5_arrays(weights / "p1.weights.h5")
-    w2 = h5_arrays(tmp_path / "runs" / "p2" / "model.weights.h5")
-    assert w1.keys() == w2.keys()
-    for k, v in w1.items():
-        np.testing.assert_array_equal(v.astype(w2[k].dtype), w2[k],
-                                      err_msg=k)
+    for i, record in enumerate((exported, early)):
+        (weights / "p2.json").write_text(json.dumps(record))
+        out = tmp_path / "runs" / f"p2-{i}"
+        with pytest.raises(FileNotFoundError, match="train it first"):
+            run(phase2, out)                      # without the flag
+        run(phase2, out, "--init-from-package")
+        with open(out / "state.json", encoding="utf-8") as f:
+            state = json.load(f)
+        assert (state["step"], state["phase_start"]) == (5, 3)
+        with np.load(out / "optimizer.npz") as z:
+            assert int(z["v0"]) == 2              # a fresh optimizer
+        assert pd.read_csv(out / "log.csv").step.tolist() == [3, 5]
+        # Zero learning rate: phase 2 holds the shipped (float16) weights
+        w2 = h5_arrays(out / "model.weights.h5")
+        assert w1.keys() == w2.keys()
+        for k, v in w1.items():
+            np.testing.assert_array_equal(v.astype(w2[k].dtype), w2[k],
+                                          err_msg=k)
     # Weights that are neither this phase nor the finished parent
     record = json.loads((weights / "p2.json").read_text())
     for key, value, match in (("steps", 2, "it ran 2 steps"),
