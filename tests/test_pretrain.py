@@ -5,6 +5,7 @@
 
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -31,18 +32,23 @@ def _config(name, num_samples, steps, lr, **extra):
             **extra}
 
 
+def _run(pretrain, tmp_path, monkeypatch, config, out, *flags):
+    """``sims/pretrain.py <tmp_path>/<name>.yaml --out <out> <flags>``"""
+    path = tmp_path / f"{config['name']}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    monkeypatch.setattr(sys, "argv", [
+        "pretrain.py", str(path), "--out", str(out), *flags])
+    pretrain.main()
+
+
 def test_continue_from(tmp_path, monkeypatch, h5_arrays, sims_script):
     monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
     pretrain = sims_script("pretrain")
     runs = tmp_path / "runs"
 
     def run(config, *flags):
-        path = tmp_path / f"{config['name']}.yaml"
-        path.write_text(yaml.safe_dump(config))
-        monkeypatch.setattr(sys, "argv", [
-            "pretrain.py", str(path), "--out", str(runs / config["name"]),
-            *flags])
-        pretrain.main()
+        _run(pretrain, tmp_path, monkeypatch, config, runs / config["name"],
+             *flags)
 
     phase1 = _config("p1", 64, 3, 1e-2)
     # Phase 2: more data; a zero learning rate leaves phase 1's weights as
@@ -105,19 +111,13 @@ def test_continue_from_shipped_parent(tmp_path, monkeypatch, h5_arrays,
                                       sims_script):
     """Phase 2 starts from the shipped phase-1 weights when the phase-1 run
     directory is gone (``--init-from-package``), and refuses other weights"""
-    import shutil  # noqa: PLC0415
-
     monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
     pretrain = sims_script("pretrain")
     weights = tmp_path / "weights"
     monkeypatch.setattr(pretrain, "WEIGHTS_DIR", str(weights))
 
     def run(config, out, *flags):
-        path = tmp_path / f"{config['name']}.yaml"
-        path.write_text(yaml.safe_dump(config))
-        monkeypatch.setattr(sys, "argv", [
-            "pretrain.py", str(path), "--out", str(tmp_path / out), *flags])
-        pretrain.main()
+        _run(pretrain, tmp_path, monkeypatch, config, tmp_path / out, *flags)
 
     phase1 = _config("p1", 64, 3, 1e-2)
     phase2 = _config("p2", 96, 2, 0.0, continue_from="p1.yaml")
@@ -173,12 +173,9 @@ def test_bad_configs(tmp_path, monkeypatch, sims_script):
     with pytest.raises(ValueError, match="`optim.eval_every`=0"):
         pretrain.check_config(bad)
     # --export-only without a checkpoint, before any data is built
-    path = tmp_path / "b.yaml"
-    path.write_text(yaml.safe_dump(_config("b", 64, 3, 1e-3)))
-    monkeypatch.setattr(sys, "argv", ["pretrain.py", str(path), "--out",
-                                      str(tmp_path / "b"), "--export-only"])
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
-        pretrain.main()
+        _run(pretrain, tmp_path, monkeypatch, _config("b", 64, 3, 1e-3),
+             tmp_path / "b", "--export-only")
     # validation_from outside [0, num_samples)
     bad = _config("b", 64, 3, 1e-3)
     bad["sources"][0]["validation_from"] = 64
