@@ -53,8 +53,11 @@ from lasco_sionna.utils.io import atomic_path  # noqa: E402
 MODELS = {"lam": TransformerLAM, "sam": MixerSAM}
 
 
-def load_images(cfg):
+def load_images(cfg, executor=None):
     """Source datasets -> {env: (train images, validation images)}
+
+    ``executor`` (`None` or ``"ray"``) generates missing dataset chunks in
+    this process or on Ray workers (same files).
 
     A source's optional ``validation_from: k`` keeps only validation draws
     with index ``>= k``: draws ``0 .. k-1`` are an earlier phase's dataset
@@ -68,7 +71,7 @@ def load_images(cfg):
         env = get_environment(src["environment"], numerology=num,
                               bs_array=arr, **params)
         ds = build_dataset(env, src["num_samples"], seed=cfg["seed"] + i,
-                           progress=True)
+                           executor=executor, progress=True)
         label = src.get("label", src["environment"])
         first = int(src.get("validation_from", 0))
         if not 0 <= first < src["num_samples"]:
@@ -227,6 +230,9 @@ def main():
                     help="write the weights into the package")
     ap.add_argument("--export-only", action="store_true",
                     help="export the last checkpoint without training")
+    ap.add_argument("--data-executor", choices=("ray",), default=None,
+                    help="generate missing source-dataset chunks on Ray "
+                         "workers (local, or $RAY_ADDRESS)")
     ap.add_argument("--init-from-package", action="store_true",
                     help="without a checkpoint, start from the weights "
                          "shipped in the package (warm restart, fresh "
@@ -264,10 +270,12 @@ def main():
                   encoding="utf-8") as f:
             shipped = json.load(f)
         was = shipped.get("config", {})
-        if cfg.get("continue_from") and ("phase_start" not in shipped or
-                                         was.get("name") != cfg["name"]):
+        if cfg.get("continue_from") and (
+                "phase_start" not in shipped or
+                was.get("name") != cfg["name"] or
+                was.get("continue_from") != cfg["continue_from"]):
             # Not this phase (an export of this phase records its
-            # `phase_start` and name): the shipped weights may be the
+            # `phase_start`, name and parent): the shipped weights may be the
             # finished parent phase (e.g. phase 1 shipped, its run directory
             # lost; an early export may even carry this phase's name):
             # trained as the parent config says (name and starting point
@@ -291,7 +299,7 @@ def main():
             and shipped is None:
         init_run, _ = finished_parent(cfg, args.config, out, "init_from")
 
-    data = load_images(cfg)
+    data = load_images(cfg, executor=args.data_executor)
     labels = list(data)
     train = np.concatenate([data[k][0] for k in labels])
     sizes = [len(data[k][0]) for k in labels]

@@ -105,13 +105,14 @@ def test_killed_build_resumes(tmp_path):
 
 def test_splits_and_loaders(tmp_path):
     ds = build_dataset(CountingEnvironment(), 100, seed=0, cache_dir=tmp_path,
-                       progress=False)
+                       split_rule="sample", progress=False)
     parts = [ds.splits[k] for k in ("train", "validation", "test")]
     assert [len(p) for p in parts] == [80, 10, 10]
     assert sorted(np.concatenate(parts)) == list(range(100))
     np.testing.assert_array_equal(ds.split("test").h, ds.h[ds.splits["test"]])
     ds2 = build_dataset(CountingEnvironment(), 100, seed=1,
-                        cache_dir=tmp_path, progress=False)
+                        cache_dir=tmp_path, split_rule="sample",
+                        progress=False)
     assert not np.array_equal(ds.splits["test"], ds2.splits["test"])
     assert ds.as_matrix().shape == (100, 4, 16)
     batches = list(ds.split("train").tf_dataset(32, seed=0))

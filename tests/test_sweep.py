@@ -9,7 +9,7 @@ from scipy.stats import binom
 
 from lasco_sionna.sweep import expand, load_config, parse_config, run_sweep
 from lasco_sionna.sweep.cli import main
-from lasco_sionna.sweep.executors import PointError
+from lasco_sionna.utils.executors import PointError
 
 TOY = {"name": "toy", "seed": 3,
        "evaluator": "lasco_sionna.sweep.toy:evaluate_point",

@@ -116,6 +116,11 @@ class Environment(ABC):
         """`int` : Number of BS antenna ports"""
         return self.bs_array.num_ant
 
+    @property
+    def split_key(self):
+        """`str` : Key of location-based splits: datasets with the same key agree on which places are training, validation and test places"""
+        return self.name
+
     def config(self):
         """`dict` : Full JSON-serialisable configuration (hashed for caching)"""
         return {"name": self.name,

@@ -1,7 +1,7 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-"""Ray-traced environments: Sionna RT scenes with a fixed BS site and UEs dropped where paths exist
+"""Ray-traced environments: Sionna RT scenes with fixed BS sites and UEs dropped at continuous positions where paths exist
 
 All ray tracing runs in the worker subprocess of
 :mod:`lasco_sionna.channels.rt_worker`; this module never imports Mitsuba,
@@ -27,11 +27,15 @@ class RayTracedEnvironment(Environment):
     # pylint: disable=line-too-long
     r"""Downlink channels of a Sionna RT scene
 
-    One BS (a ``bs_array`` planar array, synthetic array model) at a fixed
-    site serves single-antenna (isotropic, V-polarised) UEs at
-    ``ue_height``. UEs are dropped at random outdoor positions where a
-    coverage map of the BS shows a path gain of at least ``min_gain_db``
-    (a fixed, seeded draw per chunk); paths are computed by
+    A BS (a ``bs_array`` planar array, synthetic array model) at one of
+    ``num_sites`` fixed sites serves single-antenna (isotropic,
+    V-polarised) UEs at ``ue_height``. Sample ``i`` of a draw belongs to
+    site ``i % num_sites`` (recorded in the extra ``site``), so a scene holds
+    links from several BS positions. UEs are dropped at uniformly random,
+    continuous outdoor positions (a random point of a coverage-map cell, not
+    its centre) where the coverage map of their site shows a path gain of
+    at least ``min_gain_db`` (a fixed, seeded draw per chunk); paths are
+    computed by
     :class:`~sionna.rt.PathSolver` for ``batch_size`` UEs at a time and
     converted to the OFDM subcarriers of ``numerology`` (delays normalised
     per UE, so tap 0 is the first arrival). The rare UE for which the path
@@ -64,15 +68,23 @@ class RayTracedEnvironment(Environment):
     normalize : `bool`, (default `True`)
         Normalise each UE channel to unit mean energy per element
 
-    bs_position : `None` (default) | [3], `float`
-        BS site [m]; `None` places it ``bs_height`` above whatever surface
-        (ground or roof) lies below the centre of the scene
+    num_sites : `int`, (default 1)
+        Number of BS sites; the registered city scenes use 3
+
+    bs_position : `None` (default) | [3] | [num_sites, 3], `float`
+        BS site(s) [m]; `None` places them ``bs_height`` above whatever
+        surface (ground or roof) lies below: site 0 above the centre of the
+        scene, the others evenly on a circle around it of radius a quarter
+        of the scene's smaller extent
 
     bs_height : `float`, (default 25.0)
         Mast height used when ``bs_position`` is `None` [m]
 
-    bs_orientation : [3], `float`, (default (0, 0, 0))
-        BS array orientation (yaw, pitch, roll) [rad], Sionna RT convention
+    bs_orientation : `None` (default) | [3] | [num_sites, 3], `float`
+        BS array orientation (yaw, pitch, roll) [rad], Sionna RT convention,
+        for all sites or per site; `None`: (0, 0, 0) for site 0 (or a given
+        single site) and, for the other default sites, facing the scene
+        centre
 
     ue_height : `float`, (default 1.5)
         UE antenna height above the ground plane z = 0 [m]
@@ -113,25 +125,21 @@ class RayTracedEnvironment(Environment):
 
     def __init__(self, name="rt", scene="munich", numerology=Numerology(),
                  bs_array=BSArray(), seed=0, normalize=True,
-                 bs_position=None, bs_height=25.0,
-                 bs_orientation=(0.0, 0.0, 0.0), ue_height=1.5,
+                 num_sites=1, bs_position=None, bs_height=25.0,
+                 bs_orientation=None, ue_height=1.5,
                  ue_speed=0.0, min_gain_db=-110.0, min_ue_distance=10.0,
                  max_ue_distance=None, max_depth=3, samples_per_src=100000,
                  batch_size=100, cell_size=5.0, spare_fraction=0.0):
         super().__init__(name, numerology, bs_array, seed, normalize)
         check_choice("scene", scene, SCENES)
         self.scene = scene
-        if bs_position is not None:
-            bs_position = [float(v) for v in bs_position]
-            if len(bs_position) != 3 or not np.all(np.isfinite(bs_position)):
-                raise ValueError("`bs_position` must be 3 finite coordinates "
-                                 f"[m], got {bs_position}")
-        self.bs_position = bs_position
+        self.num_sites = int(check_positive("num_sites", num_sites,
+                                            integer=True))
+        self.bs_position = _per_site("bs_position", bs_position,
+                                     self.num_sites)
         self.bs_height = float(check_positive("bs_height", bs_height))
-        self.bs_orientation = [float(v) for v in bs_orientation]
-        if len(self.bs_orientation) != 3:
-            raise ValueError("`bs_orientation` must be (yaw, pitch, roll), "
-                             f"got {bs_orientation}")
+        self.bs_orientation = _per_site("bs_orientation", bs_orientation,
+                                        self.num_sites)
         self.ue_height = float(check_positive("ue_height", ue_height))
         self.ue_speed = float(check_positive("ue_speed", ue_speed,
                                              allow_zero=True))
@@ -150,10 +158,11 @@ class RayTracedEnvironment(Environment):
         self.spare_fraction = float(check_positive(
             "spare_fraction", spare_fraction, allow_zero=True))
         self.last_traced_positions = None
-        self._site = None
+        self._sites = None
 
     def _params(self):
-        return {"scene": self.scene, "bs_position": self.bs_position,
+        return {"scene": self.scene, "num_sites": self.num_sites,
+                "bs_position": self.bs_position,
                 "bs_height": self.bs_height,
                 "bs_orientation": self.bs_orientation,
                 "ue_height": self.ue_height, "ue_speed": self.ue_speed,
@@ -166,22 +175,41 @@ class RayTracedEnvironment(Environment):
                 "spare_fraction": self.spare_fraction}
 
     @property
-    def site(self):
-        """[3], `float` : BS position [m]"""
-        if self._site is None:
-            self._site = self.bs_position or get_worker().call(
-                "default_site", scene=self.scene, height=self.bs_height)
-        return list(self._site)
+    def split_key(self):
+        """`str` : ``"rt-<scene>"``: every dataset of a scene shares its location split"""
+        return f"rt-{self.scene}"
 
-    def _bs(self):
-        return {**self.bs_array.to_dict(), "position": self.site,
-                "orientation": self.bs_orientation}
+    @property
+    def sites(self):
+        """[num_sites, 3], `float` : BS positions [m]"""
+        if self._sites is None:
+            self._sites = self.bs_position or get_worker().call(
+                "default_sites", scene=self.scene, height=self.bs_height,
+                num_sites=self.num_sites)
+        return [list(p) for p in self._sites]
 
-    def drop_ues(self, num_ues, seed):
-        """UE positions ``[num_ues, 3]`` [m] (seeded, outdoor, in coverage)"""
+    @property
+    def site_orientations(self):
+        """[num_sites, 3], `float` : BS array orientations (yaw, pitch, roll) [rad]"""
+        if self.bs_orientation is not None:
+            return [list(o) for o in self.bs_orientation]
+        if self.bs_position is not None:
+            return [[0.0, 0.0, 0.0] for _ in range(self.num_sites)]
+        # Default sites: site 0 at the centre with yaw 0, the others face it
+        (cx, cy, _), *others = self.sites
+        return [[0.0, 0.0, 0.0]] + [
+            [float(np.arctan2(cy - y, cx - x)), 0.0, 0.0]
+            for x, y, _ in others]
+
+    def _bs(self, site=0):
+        return {**self.bs_array.to_dict(), "position": self.sites[site],
+                "orientation": self.site_orientations[site]}
+
+    def drop_ues(self, num_ues, seed, site=0):
+        """UE positions ``[num_ues, 3]`` [m] (seeded, continuous, outdoor, in coverage of ``site``)"""
         check_positive("num_ues", num_ues, integer=True)
         return get_worker().call(
-            "drop_ues", scene=self.scene, bs=self._bs(),
+            "drop_ues", scene=self.scene, bs=self._bs(site),
             carrier_frequency=self.numerology.carrier_frequency,
             num_ues=int(num_ues), seed=int(seed), ue_height=self.ue_height,
             min_gain_db=self.min_gain_db, min_dist=self.min_ue_distance,
@@ -189,7 +217,7 @@ class RayTracedEnvironment(Environment):
             samples_per_tx=1000000, max_depth=self.max_depth)
 
     def trace(self, positions, velocities=None, num_time_steps=1,
-              sampling_frequency=1.0, batch_size=None):
+              sampling_frequency=1.0, batch_size=None, site=0):
         # pylint: disable=line-too-long
         r"""Raw (unnormalised) channels of UEs at given positions
 
@@ -210,6 +238,9 @@ class RayTracedEnvironment(Environment):
         batch_size : `None` (default) | `int`
             UEs per path-solver call (the environment's if `None`)
 
+        site : `int`, (default 0)
+            BS site (index into :attr:`sites`)
+
         Output
         ------
         h : [num_ues, num_bs_ant, num_time_steps, fft_size], `np.complex64`
@@ -220,7 +251,7 @@ class RayTracedEnvironment(Environment):
             raise ValueError("`positions` must have shape [num_ues, 3], got "
                              f"{positions.shape}")
         return get_worker().call(
-            "trace", scene=self.scene, bs=self._bs(),
+            "trace", scene=self.scene, bs=self._bs(site),
             carrier_frequency=self.numerology.carrier_frequency,
             ue_positions=positions, ue_velocities=velocities,
             frequencies=self.numerology.frequencies,
@@ -235,7 +266,28 @@ class RayTracedEnvironment(Environment):
                                          np.zeros(num)], axis=1)
 
     def _generate(self, num_samples, seed, num_time_steps, sampling_frequency):
-        rng = np.random.default_rng([seed, 0xD0])
+        counts = [len(range(k, num_samples, self.num_sites))
+                  for k in range(self.num_sites)]
+        parts = [self._generate_site(n, seed, k, num_time_steps,
+                                     sampling_frequency)
+                 for k, n in enumerate(counts) if n > 0]
+        # Sample i belongs to site i % num_sites
+        order = np.argsort(np.concatenate(
+            [np.arange(k, num_samples, self.num_sites)
+             for k, n in enumerate(counts) if n > 0]), kind="stable")
+        h = np.concatenate([p[0] for p in parts])[order]
+        extras = {k: np.concatenate([p[1][k] for p in parts])[order]
+                  for k in parts[0][1]}
+        #: All positions traced by the last call (incl. UEs without paths)
+        self.last_traced_positions = np.concatenate([p[2] for p in parts])
+        # [num_samples, 1, 1, 1, num_bs_ant, num_time_steps, fft_size]
+        h = h[:, np.newaxis, np.newaxis, np.newaxis]
+        return h, extras
+
+    def _generate_site(self, num_samples, seed, site, num_time_steps,
+                       sampling_frequency):
+        """Channels of ``num_samples`` UEs of one site: ``(h, extras, traced)``"""
+        rng = np.random.default_rng([seed, 0xD0, site])
         positions = np.zeros([0, 3])
         h = np.zeros([0, self.num_bs_ant, num_time_steps,
                       self.numerology.fft_size], np.complex64)
@@ -254,29 +306,30 @@ class RayTracedEnvironment(Environment):
             per_call = batch if attempt else \
                 -(-int(np.ceil(need * (1 + self.spare_fraction))) // calls)
             num = per_call * calls
-            pos = self.drop_ues(num, seed=(seed * 7919 + attempt) % 2 ** 31)
+            pos = self.drop_ues(num, seed=(seed * 7919 + attempt * 31 + site)
+                                % 2 ** 31, site=site)
             vel = self._velocities(num, rng)
             hh = self.trace(pos, vel if self.ue_speed > 0 else None,
                             num_time_steps, sampling_frequency,
-                            batch_size=per_call)
+                            batch_size=per_call, site=site)
             traced.append(pos)
             ok = np.flatnonzero(np.sum(np.abs(hh) ** 2, axis=(1, 2, 3)) > 0)
             ok = ok[:need]
             positions = np.concatenate([positions, pos[ok]])
             velocities = np.concatenate([velocities, vel[ok]])
             h = np.concatenate([h, hh[ok]])
-        #: All positions traced by the last call (incl. UEs without paths)
-        self.last_traced_positions = np.concatenate(traced)
         if len(h) < num_samples:
             raise RuntimeError(f"{self.name}: only {len(h)} of {num_samples} "
-                               "dropped UEs have paths; lower `min_gain_db` "
-                               "or raise `samples_per_src`")
-        # [num_samples, 1, 1, 1, num_bs_ant, num_time_steps, fft_size]
-        h = h[:, np.newaxis, np.newaxis, np.newaxis]
+                               f"UEs dropped for site {site} have paths; "
+                               "lower `min_gain_db` or raise "
+                               "`samples_per_src`")
         return h, {"ue_position": positions.astype(np.float32),
-                   "ue_velocity": velocities.astype(np.float32)}
+                   "ue_velocity": velocities.astype(np.float32),
+                   "site": np.full([num_samples], site, np.int32)}, \
+            np.concatenate(traced)
 
-    def generate_trajectory(self, start, velocity, num_steps, step_duration):
+    def generate_trajectory(self, start, velocity, num_steps, step_duration,
+                            site=0):
         # pylint: disable=line-too-long
         r"""Re-traced channels along a straight trajectory
 
@@ -298,6 +351,9 @@ class RayTracedEnvironment(Environment):
         step_duration : `float`
             Time between points [s]
 
+        site : `int`, (default 0)
+            BS site
+
         Output
         ------
         h : [num_steps, 1, 1, 1, num_bs_ant, 1, fft_size], `np.complex64`
@@ -310,7 +366,8 @@ class RayTracedEnvironment(Environment):
         velocity = np.asarray(velocity, np.float64).reshape(3)
         t = np.arange(num_steps)[:, None] * step_duration
         h = self.trace(start + velocity * t,
-                       np.repeat(velocity[None], num_steps, axis=0))
+                       np.repeat(velocity[None], num_steps, axis=0),
+                       site=site)
         if self.normalize:
             energy = np.mean(np.abs(h) ** 2)
             if energy <= 0:
@@ -318,6 +375,19 @@ class RayTracedEnvironment(Environment):
             h = h / np.sqrt(energy)
         # [num_steps, 1, 1, 1, num_bs_ant, 1, fft_size]
         return h[:, None, None, None].astype(np.complex64)
+
+
+def _per_site(name, value, num_sites):
+    """``None``, or ``value`` ([3] or [num_sites, 3] finite) as ``num_sites`` lists of 3 floats"""
+    if value is None:
+        return None
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape == (3,):
+        arr = np.tile(arr, (num_sites, 1))
+    if arr.shape != (num_sites, 3) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must be 3 finite values or {num_sites} "
+                         f"(`num_sites`) rows of 3, got {value!r}")
+    return arr.tolist()
 
 
 def _register_builtin():
@@ -331,10 +401,15 @@ def _register_builtin():
             "Sionna RT street canyon with parked cars (190 x 120 m)",
     }
     for scene, desc in descriptions.items():
-        def factory(name, _scene=scene, **kwargs):
-            return RayTracedEnvironment(name=name, scene=_scene, **kwargs)
+        sites = 1 if scene.startswith("simple_street_canyon") else 3
+        def factory(name, _scene=scene, _sites=sites, **kwargs):
+            return RayTracedEnvironment(name=name, scene=_scene,
+                                        **{"num_sites": _sites, **kwargs})
+        where = ("BS 25 m above the scene centre" if sites == 1 else
+                 f"{sites} BS sites 25 m above roof or ground (centre and a "
+                 "ring around it)")
         register_environment(f"rt-{scene}", factory, "raytraced",
-                             desc + "; BS 25 m above the scene centre")
+                             f"{desc}; {where}")
 
 
 _register_builtin()

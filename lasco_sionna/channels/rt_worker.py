@@ -147,15 +147,19 @@ def _scene(name):
 
 
 def _configure(scene_name, bs, carrier_frequency):
-    """Load a scene, set arrays and the single BS; remove all receivers
+    """Load a scene, set arrays and the BS ``"bs"`` at ``bs``'s site; remove all receivers
 
-    The scene is only reconfigured when the configuration changes: changing
-    arrays, frequency or transmitters invalidates Dr.Jit's compiled kernels.
+    Arrays and frequency are only reset when they change: that invalidates
+    Dr.Jit's compiled kernels. Moving the BS to another site (position,
+    orientation) does not, so the sites of a multi-site scene share kernels.
     """
     # pylint: disable=import-outside-toplevel
     from sionna.rt import PlanarArray, Transmitter
     scene = _scene(scene_name)
-    key = (repr(sorted(bs.items())), float(carrier_frequency))
+    site = {"position": [float(v) for v in bs["position"]],
+            "orientation": [float(v) for v in bs["orientation"]]}
+    arrays = {k: v for k, v in bs.items() if k not in site}
+    key = (repr(sorted(arrays.items())), float(carrier_frequency))
     if _CONFIGURED.get(scene_name) != key:
         scene.frequency = float(carrier_frequency)
         scene.tx_array = PlanarArray(
@@ -167,10 +171,11 @@ def _configure(scene_name, bs, carrier_frequency):
                                      polarization="V")
         for name in list(scene.transmitters):
             scene.remove(name)
-        scene.add(Transmitter(
-            "bs", position=[float(v) for v in bs["position"]],
-            orientation=[float(v) for v in bs["orientation"]]))
+        scene.add(Transmitter("bs", **site))
         _CONFIGURED[scene_name] = key
+    tx = scene.transmitters["bs"]
+    tx.position = site["position"]
+    tx.orientation = site["orientation"]
     for name in list(scene.receivers):
         scene.remove(name)
     return scene
@@ -183,18 +188,40 @@ def scene_info(scene):
             "max": [float(v) for v in bbox.max]}
 
 
-def default_site(scene, height):
-    """BS position ``height`` metres above whatever is below the scene centre"""
+def _surface_height(scene, x, y):
+    """Height of the highest surface (roof or ground) below ``(x, y)`` [m]"""
     import mitsuba as mi  # pylint: disable=import-outside-toplevel
+    top = scene_info(scene)["max"][2] + 10.0
+    ray = mi.Ray3f(mi.Point3f(float(x), float(y), top),
+                   mi.Vector3f(0.0, 0.0, -1.0))
+    si = _scene(scene).mi_scene.ray_intersect(ray)
+    return float((top - si.t)[0]) if bool(si.is_valid()[0]) else 0.0
+
+
+def default_sites(scene, height, num_sites):
+    """``num_sites`` BS sites ``height`` metres above the roof or ground below them
+
+    Site 0 is above the scene centre; sites ``1..num_sites-1`` lie evenly
+    spaced on a circle around it, of radius a quarter of the smaller
+    horizontal extent of the scene (first one on the +x side).
+
+    Output
+    ------
+    sites : [num_sites, 3], `list` of `float`
+        Positions [m]
+    """
+    import numpy as np  # pylint: disable=import-outside-toplevel
     info = scene_info(scene)
     cx = 0.5 * (info["min"][0] + info["max"][0])
     cy = 0.5 * (info["min"][1] + info["max"][1])
-    ray = mi.Ray3f(mi.Point3f(cx, cy, info["max"][2] + 10.0),
-                   mi.Vector3f(0.0, 0.0, -1.0))
-    si = _scene(scene).mi_scene.ray_intersect(ray)
-    ground = float((info["max"][2] + 10.0 - si.t)[0]) if bool(
-        si.is_valid()[0]) else 0.0
-    return [cx, cy, ground + float(height)]
+    radius = 0.25 * min(info["max"][0] - info["min"][0],
+                        info["max"][1] - info["min"][1])
+    xy = [(cx, cy)]
+    for k in range(int(num_sites) - 1):
+        phi = 2 * np.pi * k / (int(num_sites) - 1)
+        xy.append((cx + radius * np.cos(phi), cy + radius * np.sin(phi)))
+    return [[float(x), float(y), _surface_height(scene, x, y) + float(height)]
+            for x, y in xy]
 
 
 def drop_ues(scene, bs, carrier_frequency, num_ues, seed, ue_height,
@@ -203,9 +230,11 @@ def drop_ues(scene, bs, carrier_frequency, num_ues, seed, ue_height,
     """UE positions ``[num_ues, 3]`` where a radio map shows coverage
 
     The coverage map (path gain from the BS on a horizontal plane at
-    ``ue_height`` covering the scene) is cached per configuration; UEs are
-    sampled in cells with path gain >= ``min_gain_db`` at distances in
-    ``[min_dist, max_dist]`` from the BS.
+    ``ue_height`` covering the scene, or on the terrain mesh of hilly scenes)
+    is cached per configuration (and BS site); UEs are drawn in cells with
+    path gain >= ``min_gain_db`` at distances in ``[min_dist, max_dist]``
+    from the BS, at a *uniform random position within the cell* (not its
+    centre), so that no two drops share a position.
     """
     # pylint: disable=import-outside-toplevel
     import numpy as np
@@ -242,7 +271,8 @@ def drop_ues(scene, bs, carrier_frequency, num_ues, seed, ue_height,
         cand, _ = rm.sample_positions(
             num_pos=3 * int(num_ues), metric="path_gain",
             min_val_db=min_gain_db, min_dist=min_dist, max_dist=max_dist,
-            center_pos=True, seed=(int(seed) * 9973 + attempt) % 2 ** 31)
+            center_pos=False,
+            seed=(int(seed) * 9973 + attempt) % 2 ** 31)
         cand = np.asarray(cand.numpy() if hasattr(cand, "numpy") else cand,
                           dtype=np.float64).reshape(-1, 3)
         cand = cand[np.all(np.isfinite(cand), axis=1)]
@@ -344,7 +374,7 @@ def fail(message):
 
 
 #: Functions served by the worker
-FUNCTIONS = {f.__name__: f for f in (scene_info, default_site, drop_ues,
+FUNCTIONS = {f.__name__: f for f in (scene_info, default_sites, drop_ues,
                                      trace, ping, fail)}
 
 

@@ -265,6 +265,7 @@ class SystemLevelEnvironment(StochasticEnvironment):
     UEs are dropped uniformly in a 120-degree sector (Sionna's
     :func:`~sionna.phy.channel.gen_single_sector_topology`), ``ues_per_drop``
     at a time, with path loss and shadow fading (stored as ``gain_db``).
+    The extra ``drop`` numbers the drops of a draw: datasets split by drop.
 
     Parameters
     ----------
@@ -342,7 +343,9 @@ class SystemLevelEnvironment(StochasticEnvironment):
             h = h.reshape((-1, 1) + h.shape[2:])
             chunks.append(h[:num_samples - done])
             done += chunks[-1].shape[0]
-        return np.concatenate(chunks, axis=0), {}
+        # UEs of one drop share a topology and large-scale parameters
+        drop = np.arange(num_samples) // self.ues_per_drop
+        return np.concatenate(chunks, axis=0), {"drop": drop.astype(np.int32)}
 
 
 def _register_builtin():

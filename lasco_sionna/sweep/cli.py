@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 
 from lasco_sionna.sweep.config import expand, load_config
-from lasco_sionna.sweep.executors import get_executor
+from lasco_sionna.utils.executors import get_executor
 from lasco_sionna.sweep.plots import plot_results
 from lasco_sionna.sweep.store import ResultStore
 

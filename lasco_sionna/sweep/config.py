@@ -28,7 +28,6 @@ rather than through independent Monte-Carlo noise.
 
 import copy
 import hashlib
-import importlib
 import itertools
 import json
 import os
@@ -246,15 +245,3 @@ def expand(config):
         points.append({**params, "seed": point_seed(config.seed, draws),
                        "point_id": pid})
     return points
-
-
-def load_evaluator(spec):
-    """The callable named by ``"module:function"``"""
-    module, func = spec.split(":")
-    try:
-        fn = getattr(importlib.import_module(module), func)
-    except (ImportError, AttributeError) as e:
-        raise ValueError(f"cannot load evaluator {spec!r}: {e}") from e
-    if not callable(fn):
-        raise ValueError(f"evaluator {spec!r} is not callable")
-    return fn

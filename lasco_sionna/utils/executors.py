@@ -1,15 +1,30 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-"""Executors: run sweep points in-process or on Ray, recording each as it finishes"""
+"""Executors: run a ``module:function`` evaluator on a list of points in-process or on Ray, recording each as it finishes
 
+Generic and Sionna-free: the sweep runs link points with them, and
+:func:`~lasco_sionna.channels.build_dataset` runs dataset chunks.
+"""
+
+import importlib
 import os
 import time
 import traceback
 
 from tqdm.auto import tqdm
 
-from lasco_sionna.sweep.config import load_evaluator
+
+def load_evaluator(spec):
+    """The callable named by ``"module:function"``"""
+    module, func = spec.split(":")
+    try:
+        fn = getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError) as e:
+        raise ValueError(f"cannot load evaluator {spec!r}: {e}") from e
+    if not callable(fn):
+        raise ValueError(f"evaluator {spec!r} is not callable")
+    return fn
 
 
 def _timed(evaluator, point):
