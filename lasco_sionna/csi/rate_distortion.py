@@ -57,12 +57,20 @@ def reverse_water_filling(eigenvalues, bits):
     return float(np.sum(np.minimum(theta, lam)))
 
 
-def rate_distortion_nmse_db(images, bits):
+def rate_distortion_nmse_db(images, bits, truncation_floor=0.0):
     r"""NMSE an ideal Gaussian transform coder would reach at ``bits`` bits
 
     The sample covariance of the vectorised real CSI images gives the
     eigenvalues; :func:`reverse_water_filling` gives the distortion, which
-    is normalised by the mean energy.
+    is normalised by the mean energy. For unit-norm images this is the mean
+    per-image NMSE *in the image domain* (the truncated angular-delay
+    image): compare it with decoders' NMSE on the same images. With
+    ``truncation_floor`` ``F`` (the mean of
+    :func:`~lasco_sionna.csi.truncation_nmse` over the channels) the figure
+    is taken to the spatial-frequency domain, ``d (1 - F) + F`` (the coder
+    sees only the kept taps, whose share of the energy is ``1 - F``;
+    exact when the image error does not depend on the channel's tail
+    energy), to compare with spatial-frequency NMSE.
 
     Input
     -----
@@ -70,17 +78,25 @@ def rate_distortion_nmse_db(images, bits):
         Real CSI images (e.g. ``[num, 2, num_ant, num_taps]``)
 
     bits : `float`
-        Payload [bit per image]
+        Payload [bit per image] (the image bits: side information such as
+        the norm is not part of it)
+
+    truncation_floor : `float` in [0, 1), (default 0)
+        Mean linear truncation NMSE; 0 gives the image-domain figure
 
     Output
     ------
     nmse_db : `float`
         Reference NMSE [dB]
     """
+    if not 0.0 <= truncation_floor < 1.0:
+        raise ValueError(f"`truncation_floor` must be in [0, 1), got "
+                         f"{truncation_floor!r}")
     x = np.asarray(images, np.float64).reshape(len(images), -1)
     if len(x) < 2:
         raise ValueError("need at least 2 images for a covariance")
     cov = x.T @ x / len(x)          # second moment (zero-mean CSI)
     eig = np.clip(np.linalg.eigvalsh(cov), 0, None)
-    d = reverse_water_filling(eig, bits)
-    return float(10 * np.log10(d / np.trace(cov)))
+    d = reverse_water_filling(eig, bits) / np.trace(cov)
+    d = d * (1.0 - truncation_floor) + truncation_floor
+    return float(10 * np.log10(d))
