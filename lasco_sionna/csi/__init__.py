@@ -10,5 +10,7 @@ from lasco_sionna.csi.feedback import (CSIFeedback, PerfectCSI, QuantizedCSI,
 from lasco_sionna.csi.codebook import TypeICodebookCSI
 from lasco_sionna.csi.quantizer import NormQuantizer, UniformQuantizer
 from lasco_sionna.csi.learned import LearnedCSIFeedback
-from lasco_sionna.csi.rate_distortion import rate_distortion_nmse_db, reverse_water_filling
+from lasco_sionna.csi.rate_distortion import (rate_distortion_nmse_db,
+                                              reverse_water_filling,
+                                              with_truncation_floor)
 from lasco_sionna.csi.etype2 import ETypeIICodebookCSI
