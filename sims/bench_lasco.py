@@ -17,7 +17,36 @@ target test samples: NMSE (dB), generalised cosine similarity rho and SGCS
 rate-distortion reference at the same payload with each method's distance
 to it.
 
-Cost of adaptation: trainable parameters, wall time and training FLOPs.
+Metric conventions: NMSE is per test channel (linear), averaged over the
+channels, then taken to dB. ``nmse_db``, ``rho`` and ``sgcs`` (8 equal
+subbands, dominant eigenvector per subband) are in the spatial-frequency
+domain over all ``fft_size`` subcarriers, with the image norm *as it is fed
+back*: quantised with ``norm_bits`` = 8 bits
+(:class:`lasco_sionna.csi.NormQuantizer`, as in the link's
+:class:`~lasco_sionna.csi.LearnedCSIFeedback`); ``payload_bits`` includes
+those bits (codebooks carry their own gains inside their payload:
+``norm_bits`` = 0). ``image_nmse_db`` is the NMSE of the unit-norm 32-tap
+image (no norm, no truncation). ``rd_nmse_db`` is the Gaussian R-D
+reference of that image at the image bits (``payload_bits - norm_bits``),
+so ``gap_to_rd_db = image_nmse_db - rd_nmse_db`` compares like with like;
+``trunc_floor_db`` is the truncation floor of the target (the mean
+spatial-frequency NMSE of keeping 32 delay taps, on the test channels) and
+``rd_sf_nmse_db`` the R-D figure taken to the spatial-frequency domain
+with that floor (compare with ``nmse_db``).
+
+``lookup`` is the nearest-neighbour lookup
+(:class:`lasco_sionna.models.LookupDecoder`): the report's coarse
+inversion -> the closest of the ``n`` stored training reports -> its
+training image. It is run for every target and sample count whatever
+``--methods`` says: a method that does not beat it memorises reports
+rather than learning the environment.
+
+Cost of adaptation: ``trainable`` parameters, ``adapted_state`` (every
+number adapted to the target: trainable parameters plus target-estimated
+non-trainable state, i.e. a linear proxy's LMMSE gain, ``D x M`` entries,
+when its shrinkage weight is < 1, and the lookup's table), wall time and
+training FLOPs.
+
 FLOPs are counted, not timed: the forward FLOPs of the LAM, the SAM and the
 autoencoders are counted on their TensorFlow graphs
 (:func:`lasco_sionna.utils.profiling.forward_flops`) and a training step is
@@ -51,10 +80,11 @@ fine-tuned copy for the fine-tuning baselines (if it replaced the LAM).
 Speed: every trained method's validation NMSE at each evaluation (every
 100 steps, step 0 = unadapted) goes to ``history.csv``.
 
-``--methods`` selects methods (default: all), so the expensive LAM
-fine-tuning baselines can run on a subset. Each finished (target, samples,
-method) row is appended to ``results.csv`` at once (atomic write); a rerun
-skips finished rows. ``--prepare-only`` builds (caches) the target datasets.
+``--methods`` selects methods (default: all; ``lookup`` always runs), so the
+expensive LAM fine-tuning baselines can run on a subset. Each finished (target,
+samples, method) row is appended to ``results.csv`` at once (atomic write); a
+rerun skips finished rows. ``--prepare-only`` builds (caches) the target
+datasets.
 """
 
 import argparse
@@ -73,11 +103,13 @@ from lasco_sionna.channels import (BSArray, Numerology, build_dataset,  # noqa: 
 from lasco_sionna.collab import (SHRINKAGE_GRID, CollaborativeDecoder,  # noqa: E402
                                  adapt, adapt_linear, finetune)
 from lasco_sionna.collab.csi_path import ADAPTATION_METHODS  # noqa: E402
-from lasco_sionna.csi import (cosine_similarity, csi_from_image, csi_image,  # noqa: E402
-                              get_csi_feedback, nmse, rate_distortion_nmse_db,
-                              sgcs)
-from lasco_sionna.models import (ConvAutoencoder, LMMSEDecoder, MixerSAM,  # noqa: E402
-                                 fit, lmmse_gain, load_pretrained)
+from lasco_sionna.csi import (NormQuantizer, cosine_similarity,  # noqa: E402
+                              csi_from_image, csi_image, get_csi_feedback,
+                              nmse, rate_distortion_nmse_db, sgcs,
+                              truncation_nmse, with_truncation_floor)
+from lasco_sionna.models import (ConvAutoencoder, LMMSEDecoder,  # noqa: E402
+                                 LookupDecoder, MixerSAM, fit, lmmse_gain,
+                                 load_pretrained)
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
 from lasco_sionna.utils.profiling import forward_flops  # noqa: E402
 
@@ -90,16 +122,19 @@ ADAPT_METHODS = ("lasco", "elasco_scalar", "elasco_tap", "elasco_antenna",
                  "proxy_alone")
 FT_METHODS = ("lam_full_ft", "lam_last_block_ft", "lam_lora")
 SCRATCH_METHODS = ("sam_scratch", "csinet", "crnet")
-ALL_METHODS = ("type1", "etype2", "etype2_matched", "lam_zero_shot",
-               "sam_ref_zero_shot",
-               "lmmse_source", "lmmse_target", "lasco_linear",
-               "elasco_tap_linear", "elasco_linear_ls", "elasco_tap_ls") \
+#: Run for every target and sample count, whatever --methods says
+ALWAYS = ("lookup",)
+ALL_METHODS = ALWAYS + ("type1", "etype2", "etype2_matched",
+                        "lam_zero_shot", "sam_ref_zero_shot",
+                        "lmmse_source", "lmmse_target", "lasco_linear",
+                        "elasco_tap_linear", "elasco_linear_ls",
+                        "elasco_tap_ls") \
     + ADAPT_METHODS + FT_METHODS \
     + SCRATCH_METHODS
 #: Methods that do not use the LAM (their rows do not depend on --lam)
-LAM_FREE = ("type1", "etype2", "etype2_matched", "sam_ref_zero_shot",
-            "lmmse_source",
-            "lmmse_target", "sam_scratch", "csinet", "crnet")
+LAM_FREE = ALWAYS + ("type1", "etype2", "etype2_matched",
+                     "sam_ref_zero_shot", "lmmse_source", "lmmse_target",
+                     "sam_scratch", "csinet", "crnet")
 
 
 def sf_metrics(h, h_hat):
@@ -223,7 +258,11 @@ def main():
     table = pd.read_csv(path) if os.path.exists(path) else pd.DataFrame()
     done = set(zip(table.get("target", []), table.get("samples", []),
                    table.get("method", [])))
-    payload = encoder.payload_bits
+    # The image norm as the link feeds it back (LearnedCSIFeedback's
+    # quantiser); the learned payload carries its bits
+    norm_q = NormQuantizer()
+    image_bits = encoder.payload_bits
+    payload = image_bits + norm_q.num_bits
 
     hist_path = os.path.join(args.out, "history.csv")
     histories = pd.read_csv(hist_path) if os.path.exists(hist_path) else \
@@ -254,32 +293,45 @@ def main():
                                                   "test")}
         img = {s: csi_image(v, encoder.num_taps) for s, v in h.items()}
         x = {s: v[0].numpy() for s, v in img.items()}
-        norm = img["test"][1]
+        # The norm the BS recovers from the norm bits
+        norm_fb = norm_q(img["test"][1])
         x0 = {s: batched(encoder, v) for s, v in x.items()}
         # The rate-distortion reference needs a well-estimated covariance:
-        # use every target image (train + validation + test)
+        # use every target image (train + validation + test); it is the
+        # image-domain figure at the image bits (the norm is sent aside)
         all_x = np.concatenate([x["train"], x["validation"], x["test"]])
-        rd = rate_distortion_nmse_db(all_x, payload)
+        floor = float(np.mean(truncation_nmse(h["test"], encoder.num_taps)))
+        rd = rate_distortion_nmse_db(all_x, image_bits)
+        reference = {"trunc_floor_db": float(10 * np.log10(floor)),
+                     "rd_nmse_db": rd,
+                     "rd_sf_nmse_db": with_truncation_floor(rd, floor)}
         if len(all_x) < 2 * all_x[0].size:
             print(f"warning: {len(all_x)} images for a {all_x[0].size}-dim "
                   "covariance: the rate-distortion reference is optimistic")
 
         def evaluate(decode, method, n, trainable, seconds, flops, extra=None,
-                     history=None):
+                     history=None, adapted=None, inputs=None, bits=None):
+            """Row of an image decoder: ``decode(inputs)`` (default: the
+            coarse inversions) with ``bits`` image bits (default: the
+            encoder's) and the fed-back norm"""
             if history is not None:
                 save_history(target, n, method, history)
-            h_hat = csi_from_image(batched(decode, x0["test"]), norm,
-                                   args.fft_size)
+            y = batched(decode, x0["test"] if inputs is None else inputs)
+            h_hat = csi_from_image(y, norm_fb, args.fft_size)
             row = {"target": target, "samples": n, "method": method,
-                   "payload_bits": payload, "trainable": trainable,
+                   "payload_bits": (image_bits if bits is None else bits)
+                   + norm_q.num_bits, "norm_bits": norm_q.num_bits,
+                   "trainable": trainable,
+                   "adapted_state": trainable if adapted is None else adapted,
                    "wall_time_s": seconds, "train_gflops": flops / 1e9,
-                   "rd_nmse_db": rd, **sf_metrics(h["test"], h_hat),
-                   **(extra or {})}
-            row["gap_to_rd_db"] = row["nmse_db"] - rd
+                   **reference, **sf_metrics(h["test"], h_hat),
+                   "image_nmse_db": nmse_db_of(y, x["test"]), **(extra or {})}
+            row["gap_to_rd_db"] = row["image_nmse_db"] - row["rd_nmse_db"]
             record(row)
 
         def todo(n, method):
-            return method in args.methods and (target, n, method) not in done
+            return (method in args.methods or method in ALWAYS) \
+                and (target, n, method) not in done
 
         # eType II at the largest payload <= the learned payload
         matched = max(
@@ -298,11 +350,13 @@ def main():
             csi = get_csi_feedback(spec, encoder.num_ant, args.fft_size)
             t0 = time.perf_counter()
             h_hat = csi(h["test"])
+            # The gains are inside the codebook's payload: no norm bits
             record({"target": target, "samples": 0, "method": method,
                     "config": str(spec),
-                    "payload_bits": csi.payload_bits, "trainable": 0,
+                    "payload_bits": csi.payload_bits, "norm_bits": 0,
+                    "trainable": 0, "adapted_state": 0,
                     "wall_time_s": time.perf_counter() - t0,
-                    "train_gflops": 0.0, "rd_nmse_db": rd,
+                    "train_gflops": 0.0, **reference,
                     **sf_metrics(h["test"], h_hat)})
         for method, decode in (("lam_zero_shot", lam),
                                ("sam_ref_zero_shot", ref),
@@ -313,6 +367,13 @@ def main():
 
         for n in sorted(args.samples):
             tr = slice(0, n)
+            if todo(n, "lookup"):
+                # Nothing trained: the n training reports and their images
+                t0 = time.perf_counter()
+                dec = LookupDecoder.from_table(x0["train"][tr],
+                                               x["train"][tr])
+                evaluate(dec, "lookup", n, 0, time.perf_counter() - t0, 0.0,
+                         adapted=dec.num_adapted)
             args_tr = (x0["train"][tr], x["train"][tr], x0["validation"],
                        x["validation"])
             n_evals = args.steps // EVAL_EVERY + 1
@@ -375,9 +436,11 @@ def main():
                                         x["validation"])
                     if best is None or err < best[0]:
                         best = (err, w, dec)
+                # Its gain is target state unless it is the source one
                 evaluate(best[2], "lmmse_target", n, 0,
                          time.perf_counter() - t0, lin_flops,
-                         {"shrinkage": best[1]})
+                         {"shrinkage": best[1]},
+                         adapted=0 if best[1] == 1.0 else d * m)
             # LASCO / E-LASCO with linear SAMs (collab.adapt_linear):
             # reference = source LMMSE, proxy = shrunk target LMMSE;
             # lasco_linear keeps the coefficients at 1, elasco_linear_ls
@@ -403,7 +466,8 @@ def main():
                               "coef_a": float(coef[0].mean()),
                               "coef_b": float(coef[1].mean()),
                               "coef_c": float(coef[2].mean()),
-                              **lam_after()})
+                              **lam_after()},
+                             adapted=res.num_adapted)
             for method, base in (("elasco_tap_linear", "lasco_linear"),
                                  ("elasco_tap_ls", "elasco_linear_ls")):
                 if not todo(n, method):
@@ -421,7 +485,9 @@ def main():
                          {"shrinkage": linear[base].shrinkage,
                           "best_step": res.best_step,
                           **lam_after()},
-                         res.history)
+                         res.history,
+                         adapted=res.num_trainable
+                         + linear[base].num_adapted)
             for method in SCRATCH_METHODS:
                 if not todo(n, method):
                     continue
@@ -449,21 +515,12 @@ def main():
                                  (x["train"][tr],), x["train"][tr],
                                  (x["validation"],), x["validation"],
                                  **common)
-                save_history(target, n, method, hist)
                 seconds = time.perf_counter() - t0
                 f_ae = forward_flops(model, shape)
-                h_hat = csi_from_image(batched(model, x["test"]), norm,
-                                       args.fft_size)
-                row = {"target": target, "samples": n, "method": method,
-                       "payload_bits": model.payload_bits,
-                       "trainable": model.count_params(),
-                       "wall_time_s": seconds,
-                       "train_gflops": (args.steps * BATCH * 3 * f_ae
-                                        + n_evals * NUM_VAL * f_ae) / 1e9,
-                       "rd_nmse_db": rd, "best_step": best,
-                       **sf_metrics(h["test"], h_hat)}
-                row["gap_to_rd_db"] = row["nmse_db"] - rd
-                record(row)
+                evaluate(model, method, n, model.count_params(), seconds,
+                         args.steps * BATCH * 3 * f_ae
+                         + n_evals * NUM_VAL * f_ae, {"best_step": best},
+                         hist, inputs=x["test"], bits=model.payload_bits)
     print(table.pivot_table(index=["target", "samples"], columns="method",
                             values="nmse_db").round(2).to_string())
 

@@ -4,15 +4,19 @@
     python sims/report_lasco.py results/bench_lasco results/bench_lasco_lam ... \\
         --out results/report_lasco
 
-Writes ``merged.csv``, ``tables.md`` (NMSE, SGCS, cost, forgetting as
-Markdown pivot tables), ``nmse_vs_samples.png`` (measurement c: NMSE
-against the number of target samples, one panel per target; methods
-without training are drawn as horizontal lines) and, from the runs'
-``history.csv``, ``nmse_vs_steps.png`` plus a table of the validation NMSE
-at steps 0, 100, 300 and 1,000 (measurement d), and ``goals.md`` /
-``goals.csv``: issue 3's goals evaluated per target from the merged rows
-(:func:`goals`). Rows measured twice keep the latest run (directories later
-on the command line win).
+Writes ``merged.csv`` (with ``vs_lookup_db`` and ``beats_lookup``: each row
+against the nearest-neighbour lookup of the same target and sample count,
+:func:`versus_lookup`), ``tables.md`` (NMSE, NMSE minus lookup, SGCS, the
+per-target truncation floor and R-D references, the gap to the R-D reference in
+the image domain, cost including adapted state, forgetting as Markdown pivot
+tables; rows of runs that predate the norm bits, which used the true norm, are
+named under the NMSE table), ``nmse_vs_samples.png`` (measurement c: NMSE
+against the number of target samples, one panel per target; methods without
+training are drawn as horizontal lines) and, from the runs' ``history.csv``,
+``nmse_vs_steps.png`` plus a table of the validation NMSE at steps 0, 100, 300
+and 1,000 (measurement d), and ``goals.md`` / ``goals.csv``: issue 3's goals
+evaluated per target from the merged rows (:func:`goals`). Rows measured twice
+keep the latest run (directories later on the command line win).
 """
 
 import argparse
@@ -33,6 +37,36 @@ COLLAB = ("lasco", "lasco_linear", "elasco_scalar", "elasco_tap",
           "elasco_tap_ls")
 #: Models trained on target data alone
 TARGET_ONLY = ("lmmse_target", "sam_scratch", "csinet", "crnet")
+#: Codebooks: their gains are inside their payload (no separate norm)
+CODEBOOKS = ("type1", "etype2", "etype2_matched")
+
+
+def versus_lookup(table):
+    """Each row against the lookup baseline of its target and sample count
+
+    Input
+    -----
+    table : `pandas.DataFrame`
+        Merged results (``target``, ``samples``, ``method``, ``nmse_db``)
+
+    Output
+    ------
+    table : `pandas.DataFrame`
+        A copy with ``vs_lookup_db`` (``nmse_db`` minus the ``lookup``
+        row's, < 0 beats it) and ``beats_lookup`` (`bool`); both NaN where
+        there is no lookup row (and on the lookup rows)
+    """
+    out = table.copy()
+    look = table[table.method == "lookup"].drop_duplicates(
+        ["target", "samples"], keep="last").set_index(
+            ["target", "samples"]).nmse_db
+    ref = pd.Series([look.get((t, n), float("nan")) for t, n in
+                     zip(table.target, table.samples)], index=table.index)
+    ref[table.method == "lookup"] = float("nan")
+    out["vs_lookup_db"] = table.nmse_db - ref
+    out["beats_lookup"] = (out.vs_lookup_db < 0).astype(object).where(
+        out.vs_lookup_db.notna())
+    return out
 
 
 def goals(table, n_large=3000, max_small=300, min_closure=0.9,
@@ -40,9 +74,11 @@ def goals(table, n_large=3000, max_small=300, min_closure=0.9,
           tol_db=1e-3):
     """Issue 3's goals per target from merged bench_lasco rows
 
-    Only measured rows count: a goal whose baseline is missing (or NaN)
-    reads ``not measured``, never met. The rows must all come from the
-    same LAM and reference SAM (merge only runs of one model pair).
+    Only measured rows count: a goal whose baseline is missing (or NaN) reads
+    ``not measured``, never met. "Beats lookup" is judged at every sample count
+    with a ``lookup`` row (the nearest-neighbour baseline). The rows must all
+    come from the same LAM and reference SAM (merge only runs of one model
+    pair).
 
     Input
     -----
@@ -146,7 +182,24 @@ def goals(table, n_large=3000, max_small=300, min_closure=0.9,
                         f"{r.method} {r.nmse_db:.2f} dB"
                         + (f"; not measured: {', '.join(missing)}"
                            if missing else "")))
-        # 4. SGCS above the eType II-like codebook at equal payload
+        # 4. The best LASCO / E-LASCO form beats the nearest-neighbour
+        # lookup of the same target data (else it memorises, not learns)
+        for n in sorted(tt[tt.method == "lookup"].samples.unique()):
+            look = row(t, n, "lookup")
+            b = collab[collab.samples == n]
+            name = f"beats lookup at n={n}"
+            if b.empty:
+                out.append((name, t, "not measured", ""))
+                continue
+            losers = b[b.nmse_db >= look.nmse_db].method.tolist()
+            b = b.loc[b.nmse_db.idxmin()]
+            out.append((name, t,
+                        "met" if b.nmse_db < look.nmse_db else "missed",
+                        f"{b.method} {b.nmse_db:.2f} vs lookup "
+                        f"{look.nmse_db:.2f} dB"
+                        + (f"; not beating it: {', '.join(losers)}"
+                           if losers else "")))
+        # 5. SGCS above the eType II-like codebook at equal payload
         name = f"SGCS >= {min_sgcs:.2f} x eType II"
         e = row(t, 0, "etype2_matched")
         r = collab.dropna(subset=["sgcs"])
@@ -158,7 +211,7 @@ def goals(table, n_large=3000, max_small=300, min_closure=0.9,
                         "met" if b.sgcs >= min_sgcs * e.sgcs else "missed",
                         f"{b.method} n={b.samples} {b.sgcs:.3f} vs "
                         f"{e.sgcs:.3f} ({b.sgcs / e.sgcs - 1:+.1%})"))
-        # 5. No forgetting: the source NMSE exactly unchanged after every
+        # 6. No forgetting: the source NMSE exactly unchanged after every
         # LASCO / E-LASCO row, and the LAM bit-identical where checked
         name = "no forgetting"
         cols = {"source_nmse_db", "source_nmse_before_db", "lam_untouched"}
@@ -180,8 +233,46 @@ def goals(table, n_large=3000, max_small=300, min_closure=0.9,
     return pd.DataFrame(out, columns=["goal", "target", "status", "detail"])
 
 
+def references_md(table):
+    """Markdown table, one row per target: the learned payload with its
+    norm bits, the truncation floor and the R-D references (image domain,
+    and with the floor in the spatial-frequency domain); empty if no run
+    recorded them"""
+    cols = ["payload_bits", "norm_bits", "trunc_floor_db", "rd_nmse_db",
+            "rd_sf_nmse_db"]
+    if not set(cols) <= set(table.columns):
+        return ""
+    rows = table[~table.method.isin(CODEBOOKS)].dropna(subset=cols)
+    lines = ["| target | payload [bit] | of which norm | truncation floor "
+             "[dB] | R-D, 32-tap image [dB] | R-D + floor, SF [dB] |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for target, g in rows.groupby("target"):
+        r = g.iloc[-1]
+        lines.append(f"| {target} | {r.payload_bits:.0f} | "
+                     f"{r.norm_bits:.0f} | {r.trunc_floor_db:.2f} | "
+                     f"{r.rd_nmse_db:.2f} | {r.rd_sf_nmse_db:.2f} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def true_norm_note(table):
+    """Which rows used the true norm: learned rows without ``norm_bits``
+    (runs before the norm was fed back as the link does)"""
+    bits = table.norm_bits if "norm_bits" in table else \
+        pd.Series(float("nan"), index=table.index)
+    old = table[bits.isna() & ~table.method.isin(CODEBOOKS)]
+    if old.empty:
+        return "Every learned row uses the norm as fed back (quantised, " \
+            "its bits in the payload)."
+    return ("True norm (not fed back, its bits not in the payload) in: "
+            + ", ".join(sorted({f"{r.target}/{r.method}"
+                                for r in old.itertuples()})) + ".")
+
+
 def pivot_md(table, value, fmt="{:.2f}"):
-    """Markdown pivot: rows (target, samples), columns methods"""
+    """Markdown pivot: rows (target, samples), columns methods ("" if
+    ``table`` has no rows)"""
+    if table.empty:
+        return ""
     p = table.pivot_table(index=["target", "samples"], columns="method",
                           values=value, aggfunc="last")
     lines = ["| target | n | " + " | ".join(p.columns) + " |",
@@ -203,25 +294,42 @@ def main():
         if not os.path.exists(path):
             raise FileNotFoundError(f"no results.csv in {run!r}")
         parts.append(pd.read_csv(path))
-    table = pd.concat(parts, ignore_index=True).drop_duplicates(KEY,
-                                                                keep="last")
+    table = versus_lookup(pd.concat(parts, ignore_index=True)
+                          .drop_duplicates(KEY, keep="last"))
     os.makedirs(args.out, exist_ok=True)
     with atomic_path(os.path.join(args.out, "merged.csv")) as p:
         table.to_csv(p, index=False)
     trained = table[table.samples > 0]
     sections = [
         ("NMSE [dB] (test, spatial-frequency domain)",
-         pivot_md(table, "nmse_db")),
+         pivot_md(table, "nmse_db") + "\n\n" + true_norm_note(table)),
+        ("NMSE minus the nearest-neighbour lookup [dB] (< 0: beats it)",
+         pivot_md(table.dropna(subset=["vs_lookup_db"]), "vs_lookup_db")),
         ("SGCS", pivot_md(table, "sgcs", "{:.3f}")),
+        ("Truncation floor and rate-distortion references per target",
+         references_md(table)),
         ("Trainable parameters", pivot_md(trained, "trainable", "{:,.0f}")),
         ("Wall time [s]", pivot_md(trained, "wall_time_s", "{:.0f}")),
         ("Training GFLOPs", pivot_md(trained, "train_gflops", "{:,.0f}")),
     ]
+    if "image_nmse_db" in table:
+        # Like with like: both on the unit-norm 32-tap image
+        gap = table.dropna(subset=["image_nmse_db", "rd_nmse_db"])
+        sections.append(("Gap to the R-D reference [dB] (32-tap image "
+                         "domain, at the image bits)", pivot_md(
+                             gap.assign(gap_db=gap.image_nmse_db
+                                        - gap.rd_nmse_db), "gap_db")))
+    if "adapted_state" in table:
+        sections.append(("Adapted state (trainable parameters + target-"
+                         "estimated entries: LMMSE proxy gain, lookup table)",
+                         pivot_md(trained.dropna(subset=["adapted_state"]),
+                                  "adapted_state", "{:,.0f}")))
     if "source_nmse_db" in table:
         sections.append(("Source NMSE after the method [dB] (forgetting)",
                          pivot_md(table.dropna(subset=["source_nmse_db"]),
                                   "source_nmse_db")))
-    text = "\n\n".join(f"#### {title}\n\n{body}" for title, body in sections)
+    text = "\n\n".join(f"#### {title}\n\n{body}" for title, body in sections
+                       if body)
     with atomic_path(os.path.join(args.out, "tables.md")) as p:
         with open(p, "w", encoding="utf-8") as f:
             f.write(text + "\n")

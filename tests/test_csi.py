@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lasco_sionna.csi import (PerfectCSI, QuantizedCSI, TypeICodebookCSI,
+from lasco_sionna.csi import (NormQuantizer, PerfectCSI, QuantizedCSI,
+                              TypeICodebookCSI, rate_distortion_nmse_db,
+                              reverse_water_filling, truncation_nmse,
                               angular_delay_to_spatial_frequency,
                               complex_to_real_image, cosine_similarity,
                               get_csi_feedback, list_csi_feedback,
@@ -207,7 +209,6 @@ def test_registry_and_bad_input():
 
 
 def test_reverse_water_filling_closed_forms():
-    from lasco_sionna.csi import reverse_water_filling  # noqa: PLC0415
     # n equal variances: D = n s 2^(-2R/n)
     np.testing.assert_allclose(reverse_water_filling(np.full(16, 2.0), 24),
                                16 * 2.0 * 2 ** (-2 * 24 / 16), rtol=1e-6)
@@ -253,3 +254,46 @@ def test_etype2_multibeam_channel_and_payload():
         float(tf.reduce_mean(sgcs(g, t1(g), 4)))
     with pytest.raises(ValueError, match="power of two"):
         ETypeIICodebookCSI(NT, F, oversampling=3)
+
+
+def test_norm_quantizer_against_independent_computation():
+    q = NormQuantizer(8, (-20.0, 60.0))
+    norm = np.array([1e-3, 0.5, 1.0, 90.0, 1e4], np.float32)
+    # 256 levels of 80/256 dB on [-20, 60] dB, mid-points, clipped
+    step = 80.0 / 256
+    idx = np.clip(np.floor((20 * np.log10(norm) + 20.0) / step), 0, 255)
+    want = 10 ** ((-20.0 + (idx + 0.5) * step) / 20)
+    np.testing.assert_allclose(q(norm).numpy(), want, rtol=1e-5)
+    bits = q.to_bits(norm).numpy()
+    assert bits.shape == (5, 8)
+    np.testing.assert_array_equal(bits @ 2 ** np.arange(7, -1, -1), idx)
+    np.testing.assert_allclose(q.from_bits(bits).numpy(), want, rtol=1e-5)
+    with pytest.raises(ValueError, match="range_db"):
+        NormQuantizer(8, (3.0, 3.0))
+
+
+def test_truncation_floor_and_rd_in_the_sf_domain():
+    rng = np.random.default_rng(0)
+    h = (rng.standard_normal([6, 4, 16])
+         + 1j * rng.standard_normal([6, 4, 16])).astype(np.complex64)
+    # Independent: energy of the delay taps >= 5 (after ifftshift/ifft)
+    a = np.fft.ifft(np.fft.ifftshift(h, axes=-1), axis=-1)
+    e = np.abs(a) ** 2
+    want = e[..., 5:].sum(axis=(-2, -1)) / e.sum(axis=(-2, -1))
+    np.testing.assert_allclose(truncation_nmse(h, 5).numpy(), want,
+                               rtol=1e-5)
+    np.testing.assert_allclose(truncation_nmse(h, 16).numpy(), 0, atol=1e-7)
+    with pytest.raises(ValueError, match="num_taps`=17"):
+        truncation_nmse(h, 17)
+    # The R-D figure with the floor: d (1 - F) + F
+    x = np.random.default_rng(3).standard_normal([200, 2, 4, 4])
+    x /= np.linalg.norm(x.reshape(200, -1), axis=1)[:, None, None, None]
+    cov = x.reshape(200, -1).T @ x.reshape(200, -1) / 200
+    d = reverse_water_filling(np.linalg.eigvalsh(cov).clip(0), 20) \
+        / np.trace(cov)
+    assert rate_distortion_nmse_db(x, 20) == pytest.approx(
+        10 * np.log10(d), abs=1e-9)
+    assert rate_distortion_nmse_db(x, 20, truncation_floor=0.1) == \
+        pytest.approx(10 * np.log10(0.9 * d + 0.1), abs=1e-9)
+    with pytest.raises(ValueError, match="truncation_floor"):
+        rate_distortion_nmse_db(x, 20, truncation_floor=1.0)

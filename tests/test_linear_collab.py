@@ -68,6 +68,10 @@ def test_linear_elasco_adapts_to_a_shift_and_the_lam_stays_a_black_box(setup):
     assert adapted < zero_shot - 3.0, (adapted, zero_shot)
     assert res.shrinkage < 1.0
     assert res.num_trainable == 3 * TAPS
+    # The target-estimated gain G [D, M] is adapted state too
+    d, m = 2 * ANT * TAPS, enc.num_measurements
+    assert res.proxy.gain.shape == (d, m)
+    assert res.num_adapted == 3 * TAPS + d * m
 
 
 def test_full_shrinkage_lasco_is_the_lam(setup):
@@ -76,6 +80,7 @@ def test_full_shrinkage_lasco_is_the_lam(setup):
     res = adapt_linear(lam, enc, x_tr, x0_val, x_val, cov, mode="lasco",
                        shrinkage_grid=[1.0])
     assert res.shrinkage == 1.0 and res.num_trainable == 0
+    assert res.num_adapted == 0          # proxy = the source reference
     np.testing.assert_allclose(res.decoder(lam)(x0_val), lam(x0_val),
                                atol=1e-5)
     assert res.val_nmse_db == pytest.approx(res.zero_shot_val_nmse_db,

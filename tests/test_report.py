@@ -114,3 +114,68 @@ def test_goals_edge_cases(report, tmp_path):
     assert g.status["closes >= 90% of the gap at n=3000"] == "met"
     assert g.detail["closes >= 90% of the gap at n=3000"].startswith(
         "no gap")
+
+
+def test_lookup_baseline_goal_and_column(report, tmp_path):
+    """Every row against the lookup of its target and sample count; the
+    goal names the forms that do not beat it; old rows without a lookup
+    (or without norm bits) are said so, not guessed"""
+    rows = _rows("a") + [
+        {"target": "a", "samples": 300, "method": "lookup", "nmse_db": -11.0},
+        {"target": "a", "samples": 3000, "method": "lookup",
+         "nmse_db": -19.6}]
+    table = report.versus_lookup(pd.DataFrame(rows)).set_index(
+        ["samples", "method"])
+    assert table.vs_lookup_db[300, "elasco_linear_ls"] == pytest.approx(-1.0)
+    assert table.beats_lookup[300, "elasco_linear_ls"] is True
+    assert table.beats_lookup[300, "elasco_scalar"] is False     # -9.9
+    assert table.beats_lookup[3000, "elasco_tap_ls"] is False    # -19.5
+    # n = 100 has no lookup row; the lookup itself is not compared
+    assert pd.isna(table.vs_lookup_db[100, "elasco_linear_ls"])
+    assert pd.isna(table.beats_lookup[300, "lookup"])
+    g = _goals(report, rows, tmp_path).loc["a"]
+    assert g.status["beats lookup at n=300"] == "met"
+    assert g.detail["beats lookup at n=300"] == (
+        "elasco_linear_ls -12.00 vs lookup -11.00 dB; not beating it: "
+        "elasco_scalar")
+    # -19.5 is not below -19.6: lasco and elasco_tap_ls both lose
+    assert g.status["beats lookup at n=3000"] == "missed"
+    assert "not beating it: elasco_tap_ls, lasco" in \
+        g.detail["beats lookup at n=3000"]
+    assert "beats lookup at n=100" not in g.status
+
+
+def test_report_main_writes_new_sections(report, tmp_path, monkeypatch):
+    """main() on a run with the new columns and an old run without them"""
+    new = [{"target": "a", "samples": n, "method": m, "nmse_db": v,
+            "sgcs": 0.8, "payload_bits": 520, "norm_bits": 8,
+            "trainable": t, "adapted_state": s, "wall_time_s": 1.0,
+            "train_gflops": 0.0, "trunc_floor_db": -25.0,
+            "rd_nmse_db": -18.0, "rd_sf_nmse_db": -17.0,
+            "image_nmse_db": v - 0.5}
+           for n, m, v, t, s in ((300, "lookup", -11.0, 0, 614400),
+                                 (300, "lasco_linear", -12.0, 0, 262144))]
+    old = [{"target": "b", "samples": 300, "method": "lasco", "nmse_db": -9.0,
+            "trainable": 9000, "wall_time_s": 2.0, "train_gflops": 1.0}]
+    for name, rows in (("new", new), ("old", old)):
+        (tmp_path / name).mkdir()
+        pd.DataFrame(rows).to_csv(tmp_path / name / "results.csv",
+                                  index=False)
+    out = tmp_path / "report"
+    monkeypatch.setattr("sys.argv", ["report_lasco", str(tmp_path / "new"),
+                                     str(tmp_path / "old"), "--out",
+                                     str(out)])
+    report.main()
+    text = (out / "tables.md").read_text()
+    assert "True norm (not fed back, its bits not in the payload) in: " \
+        "b/lasco." in text
+    assert "| a | 520 | 8 | -25.00 | -18.00 | -17.00 |" in text
+    # Gap in the image domain: -12.5 - (-18) = 5.5, lookup -11.5 + 18
+    assert "| a | 300 | 5.50 | 6.50 |" in text
+    assert "262,144" in text and "614,400" in text
+    merged = pd.read_csv(out / "merged.csv")
+    assert merged.set_index("method").vs_lookup_db["lasco_linear"] == \
+        pytest.approx(-1.0)
+    goals = pd.read_csv(out / "goals.csv")
+    assert ((goals.goal == "beats lookup at n=300")
+            & (goals.status == "met")).any()

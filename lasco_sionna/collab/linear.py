@@ -65,6 +65,17 @@ class LinearAdaptationResult:
     num_trainable: int
     wall_time_s: float
 
+    @property
+    def num_adapted(self):
+        """`int` : Adapted state: the fitted coefficients plus, when the
+        proxy was estimated from target data (``shrinkage < 1``), the
+        entries of its LMMSE gain ``G`` ([D, num_measurements]). A linear
+        proxy has no trainable parameters, but its gain is target state
+        all the same"""
+        gain = 0 if self.proxy is self.reference else \
+            int(np.prod(self.proxy.gain.shape))
+        return self.num_trainable + gain
+
     def decoder(self, lam):
         """The adapted decoder :class:`~lasco_sionna.collab.CollaborativeDecoder`
         around ``lam`` (the same LAM that was adapted to)"""

@@ -3,11 +3,10 @@
 #
 """Learned CSI feedback: a UE encoder and any BS-side decoder (LAM, SAM, LASCO) as a CSI path of the link"""
 
-import numpy as np
 import tensorflow as tf
 
 from lasco_sionna.csi.feedback import CSIFeedback, register_csi_feedback
-from lasco_sionna.csi.quantizer import UniformQuantizer
+from lasco_sionna.csi.quantizer import NormQuantizer
 from lasco_sionna.csi.representation import csi_from_image, csi_image
 
 
@@ -18,7 +17,8 @@ class LearnedCSIFeedback(CSIFeedback):
     UE side: the channel goes to its normalised angular-delay image
     (:func:`~lasco_sionna.csi.csi_image`, ``num_taps`` taps), the encoder
     produces ``encoder.payload_bits`` bits, and the image norm is sent with
-    ``norm_bits`` bits (log-domain uniform quantiser on ``norm_range_db``).
+    ``norm_bits`` bits (:class:`~lasco_sionna.csi.NormQuantizer` on
+    ``norm_range_db``).
     BS side: ``encoder.decode`` gives the coarse inversion ``x0``, the
     decoder (any callable: the LAM, a SAM, a LASCO/E-LASCO combination)
     refines it, and the image goes back to the subcarriers.
@@ -69,10 +69,8 @@ class LearnedCSIFeedback(CSIFeedback):
         if not callable(decoder):
             raise TypeError(f"`decoder` must be callable, got {decoder!r}")
         self.encoder, self.decoder = encoder, decoder
-        lo, hi = (float(v) for v in norm_range_db)
-        self._norm_q = UniformQuantizer(norm_bits, clip=(hi - lo) / 2)
-        self._norm_mid = (hi + lo) / 2
-        self.norm_bits = int(norm_bits)
+        self.norm_quantizer = NormQuantizer(norm_bits, norm_range_db)
+        self.norm_bits = self.norm_quantizer.num_bits
 
     @property
     def payload_bits(self):
@@ -88,17 +86,13 @@ class LearnedCSIFeedback(CSIFeedback):
     def encode(self, h):
         h, batch_shape = self._flat(h)
         x, norm = csi_image(h, self.encoder.num_taps, precision="single")
-        norm_db = 20.0 * tf.math.log(tf.maximum(norm, 1e-30)) / np.log(10.0)
         # [batch, payload_bits]
-        bits = tf.concat([self._norm_q.to_bits(
-            (norm_db - self._norm_mid)[:, tf.newaxis]),
-            self.encoder.encode(x)], axis=-1)
+        bits = tf.concat([self.norm_quantizer.to_bits(norm),
+                          self.encoder.encode(x)], axis=-1)
         return tf.reshape(bits, tf.concat([batch_shape, [-1]], 0))
 
     def _decode_flat(self, bits):
-        norm_db = self._norm_q.from_bits(bits[:, :self.norm_bits])[:, 0] \
-            + self._norm_mid
-        norm = 10.0 ** (norm_db / 20.0)
+        norm = self.norm_quantizer.from_bits(bits[:, :self.norm_bits])
         x0 = self.encoder.decode(bits[:, self.norm_bits:])
         x_hat = tf.convert_to_tensor(self.decoder(x0), tf.float32)
         return csi_from_image(x_hat, norm, self.fft_size,

@@ -57,12 +57,47 @@ def reverse_water_filling(eigenvalues, bits):
     return float(np.sum(np.minimum(theta, lam)))
 
 
-def rate_distortion_nmse_db(images, bits):
+def with_truncation_floor(nmse_db, truncation_floor):
+    r"""An image-domain NMSE taken to the spatial-frequency domain
+
+    A decoder whose unit-norm truncated image has NMSE ``d`` (linear), on
+    channels whose delay taps beyond the image hold a mean share ``F`` of
+    the energy (:func:`~lasco_sionna.csi.truncation_nmse`), reaches
+    ``d (1 - F) + F`` over the subcarriers (exact when the image error does
+    not depend on the channel's tail energy).
+
+    Input
+    -----
+    nmse_db : `float`
+        Image-domain NMSE [dB]
+
+    truncation_floor : `float` in [0, 1)
+        Mean linear truncation NMSE ``F``
+
+    Output
+    ------
+    nmse_db : `float`
+        Spatial-frequency NMSE [dB]
+    """
+    if not 0.0 <= truncation_floor < 1.0:
+        raise ValueError(f"`truncation_floor` must be in [0, 1), got "
+                         f"{truncation_floor!r}")
+    d = 10.0 ** (nmse_db / 10.0)
+    return float(10 * np.log10(d * (1.0 - truncation_floor)
+                               + truncation_floor))
+
+
+def rate_distortion_nmse_db(images, bits, truncation_floor=0.0):
     r"""NMSE an ideal Gaussian transform coder would reach at ``bits`` bits
 
     The sample covariance of the vectorised real CSI images gives the
     eigenvalues; :func:`reverse_water_filling` gives the distortion, which
-    is normalised by the mean energy.
+    is normalised by the mean energy. For unit-norm images this is the mean
+    per-image NMSE *in the image domain* (the truncated angular-delay
+    image): compare it with decoders' NMSE on the same images. With
+    ``truncation_floor`` ``F`` the figure is taken to the spatial-frequency
+    domain (:func:`with_truncation_floor`), to compare with
+    spatial-frequency NMSE.
 
     Input
     -----
@@ -70,7 +105,11 @@ def rate_distortion_nmse_db(images, bits):
         Real CSI images (e.g. ``[num, 2, num_ant, num_taps]``)
 
     bits : `float`
-        Payload [bit per image]
+        Payload [bit per image] (the image bits: side information such as
+        the norm is not part of it)
+
+    truncation_floor : `float` in [0, 1), (default 0)
+        Mean linear truncation NMSE; 0 gives the image-domain figure
 
     Output
     ------
@@ -82,5 +121,5 @@ def rate_distortion_nmse_db(images, bits):
         raise ValueError("need at least 2 images for a covariance")
     cov = x.T @ x / len(x)          # second moment (zero-mean CSI)
     eig = np.clip(np.linalg.eigvalsh(cov), 0, None)
-    d = reverse_water_filling(eig, bits)
-    return float(10 * np.log10(d / np.trace(cov)))
+    d = reverse_water_filling(eig, bits) / np.trace(cov)
+    return with_truncation_floor(float(10 * np.log10(d)), truncation_floor)

@@ -66,6 +66,47 @@ def spatial_frequency_to_angular_delay(h, num_taps=32, precision=None):
     return a[..., :num_taps]
 
 
+def truncation_nmse(h, num_taps=32, precision=None):
+    # pylint: disable=line-too-long
+    r"""Per-channel NMSE of keeping only the first ``num_taps`` delay taps (the truncation floor)
+
+    The energy of the delay taps beyond ``num_taps`` over the total energy,
+    :math:`\|\mathbf{H} - \mathbf{H}_{\text{trunc}}\|_F^2 / \|\mathbf{H}\|_F^2`
+    with :math:`\mathbf{H}_{\text{trunc}}` the channel rebuilt from its
+    truncated angular-delay image: the spatial-frequency NMSE of a decoder
+    that recovers the truncated image perfectly. Average the linear values
+    over channels, then take ``10 log10``, as for :func:`~lasco_sionna.csi.nmse`.
+
+    Input
+    -----
+    h : [..., num_ant, fft_size], `tf.complex`
+        Channels over antennas and (centred) subcarriers
+
+    num_taps : `int`, (default 32)
+        Delay taps kept
+
+    precision : `None` (default) | "single" | "double"
+        Precision of the computation
+
+    Output
+    ------
+    floor : [...], `tf.float`
+        Linear NMSE per channel, in [0, 1] (0 for an all-zero channel)
+    """
+    h = tf.convert_to_tensor(h)
+    check_channel_tensor("h", h, last_dims=(None, None))
+    check_positive("num_taps", num_taps, integer=True)
+    if h.shape[-1] is not None and num_taps > h.shape[-1]:
+        raise ValueError(f"`num_taps`={num_taps} must be <= fft_size="
+                         f"{h.shape[-1]}")
+    # Untruncated (unitary) angular-delay image: [..., num_ant, fft_size]
+    a = spatial_frequency_to_angular_delay(h, h.shape[-1],
+                                           precision=precision)
+    energy = tf.abs(a) ** 2
+    tail = tf.reduce_sum(energy[..., num_taps:], axis=[-2, -1])
+    return tf.math.divide_no_nan(tail, tf.reduce_sum(energy, axis=[-2, -1]))
+
+
 def angular_delay_to_spatial_frequency(a, fft_size, precision=None):
     # pylint: disable=line-too-long
     r"""Spatial-frequency channels from a (truncated) angular-delay image

@@ -1,8 +1,9 @@
-"""Models: the UE encoder, the LAM and the SAMs (Keras 3 layers)"""
+"""Models: the UE encoder, the LAM, the SAMs and training-free decoders (Keras 3 layers)"""
 from lasco_sionna.models.encoder import LinearProjectionEncoder
 from lasco_sionna.models.lam import TransformerBlock, TransformerLAM
 from lasco_sionna.models.sam import MixerSAM
 from lasco_sionna.models.lmmse import LMMSEDecoder, lmmse_gain
+from lasco_sionna.models.lookup import LookupDecoder
 from lasco_sionna.models.pretrained import (list_pretrained, load_pretrained,
                                             load_source_covariance,
                                             save_compact_weights,
