@@ -5,9 +5,14 @@
         --targets rt-florence rt-san_francisco cdl-e rma \\
         --samples 100 300 1000 3000 --out results/bench_lasco [--methods ...]
 
-Every target dataset holds ``--max-samples`` (3,000) training, 300
-validation and 1,000 test channels (seed 101); a run with ``--samples n``
-trains on the first ``n`` training channels.
+Every target dataset (seed 101) is drawn with a margin (``SPLIT_MARGIN``)
+and split as its environment is (ray-traced targets by location: test UEs
+are >= 5 m from every training block, see
+:mod:`lasco_sionna.channels.splits`); the first ``--max-samples`` (3,000)
+training, 300 validation and 1,000 test channels are used, and a run with
+``--samples n`` trains on the first ``n`` training channels.
+``datasets.csv`` records per target how distinct the test channels are
+from the training ones (:meth:`~lasco_sionna.channels.ChannelDataset.describe`).
 
 For every target and number of target samples, every method is trained on
 the target training samples (validation: 300 target samples, checkpoint
@@ -88,6 +93,7 @@ datasets.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -117,6 +123,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pretrain import load_images  # noqa: E402  pylint: disable=wrong-import-position
 
 NUM_VAL, NUM_TEST = 300, 1000
+#: Target datasets hold this many times the samples the splits need
+SPLIT_MARGIN = 1.3
 BATCH, EVAL_EVERY = 64, 100
 ADAPT_METHODS = ("lasco", "elasco_scalar", "elasco_tap", "elasco_antenna",
                  "proxy_alone")
@@ -199,8 +207,11 @@ def main():
         raise ValueError(f"{args.lam} and {args.sam} use different encoders")
     num = Numerology(fft_size=args.fft_size)
     n_max = args.max_samples
-    total = n_max + NUM_VAL + NUM_TEST
-    splits = (n_max / total, NUM_VAL / total, NUM_TEST / total)
+    need = {"train": n_max, "validation": NUM_VAL, "test": NUM_TEST}
+    # Ray-traced targets are split by location (whole blocks, a guard band
+    # left out): draw a margin, then keep the first samples of each split
+    total = int(np.ceil(sum(need.values()) * SPLIT_MARGIN))
+    splits = tuple(need[s] / sum(need.values()) for s in need)
 
     def target_data(target):
         env = get_environment(target, numerology=num,
@@ -276,6 +287,20 @@ def main():
         with atomic_path(hist_path) as tmp:
             histories.to_csv(tmp, index=False)
 
+    def save_dataset_report(target, ds):
+        """How distinct the target's test channels are from its training
+        ones (``datasets.csv``: one row per target)"""
+        rep = {"target": target, **{k: v for k, v in ds.describe().items()
+                                    if k != "split_rule"},
+               "split_rule": json.dumps(ds.split_rule, sort_keys=True)}
+        report_path = os.path.join(args.out, "datasets.csv")
+        old = pd.read_csv(report_path) if os.path.exists(report_path) \
+            else pd.DataFrame()
+        if len(old):
+            old = old[old["target"] != target]
+        with atomic_path(report_path) as tmp:
+            pd.concat([old, pd.DataFrame([rep])]).to_csv(tmp, index=False)
+
     def record(row):
         nonlocal table
         lam_info = {} if row["method"] in LAM_FREE else {
@@ -289,8 +314,13 @@ def main():
 
     for target in args.targets:
         ds = target_data(target)
-        h = {s: ds.split(s).as_matrix() for s in ("train", "validation",
-                                                  "test")}
+        short = {s: len(ds.splits[s]) for s in need
+                 if len(ds.splits[s]) < need[s]}
+        if short:
+            raise RuntimeError(f"{target}: splits {short} are smaller than "
+                               f"needed {need}; raise SPLIT_MARGIN")
+        h = {s: ds.subset(ds.splits[s][:need[s]]).as_matrix() for s in need}
+        save_dataset_report(target, ds)
         img = {s: csi_image(v, encoder.num_taps) for s, v in h.items()}
         x = {s: v[0].numpy() for s, v in img.items()}
         # The norm the BS recovers from the norm bits
