@@ -8,7 +8,8 @@ import yaml
 from scipy.stats import binom
 
 from lasco_sionna.sweep import expand, load_config, parse_config, run_sweep
-from lasco_sionna.sweep.cli import main
+from lasco_sionna.sweep.cli import format_table, main
+from lasco_sionna.sweep.plots import plot_results, zero_error_floor
 from lasco_sionna.utils.executors import PointError
 
 TOY = {"name": "toy", "seed": 3,
@@ -57,6 +58,11 @@ def toy(tmp_path, **changes):
     ({"grid": {"seed": [1, 2]}}, "'seed' is set per point"),
     ({"paired": ["csi"]}, r"`paired` must be a list of grid keys "
                           r"\(modulation, ebno_db\), got \['csi'\]"),
+    ({"plots": {"labels": {"modulation": ["BPSK"]}}},
+     r"plots.labels.modulation must be 2 distinct names, one per value of "
+     r"grid key 'modulation', got \['BPSK'\]"),
+    ({"plots": {"labels": {"csi": ["a"]}}}, "'csi' is not a grid key"),
+    ({"plots": {"labels": {"ber": 3}}}, "must be a list .* or a string"),
 ])
 def test_config_validation(change, match):
     with pytest.raises(ValueError, match=match):
@@ -173,3 +179,71 @@ def test_cli_overrides_and_bad_executor(tmp_path):
         load_config(cfg, ["seed"])
     with pytest.raises(ValueError, match="unknown key 'colour'"):
         load_config(cfg, ["colour=red"])
+
+
+def test_zero_error_floor():
+    y, at_floor = zero_error_floor([0.5, 0.0, 0.0], [10, 256, 512])
+    assert list(y) == [0.5, 1 / 256, 1 / 512]
+    assert list(at_floor) == [False, True, True]
+    with pytest.raises(ValueError, match=r"`trials` must be > 0 .*\[0.0\]"):
+        zero_error_floor([0.0], [0])
+
+
+def test_plots_mark_zero_errors_and_label_lines(tmp_path, monkeypatch):
+    """Zero-BLER points stay on the log plot at 1/blocks, marked and
+    explained in the legend; lines are named by ``labels`` + ``legend``,
+    in grid order"""
+    cfg = parse_config({
+        "name": "p", "evaluator": "m:f", "output": str(tmp_path),
+        "grid": {"csi": ["perfect", {"name": "type1", "oversampling": 4}],
+                 "ebno_db": [0.0, 5.0]},
+        "plots": {"x": "ebno_db", "y": ["bler"], "hue": ["csi"],
+                  "logy": ["bler"], "resolution": {"bler": "num_blocks"},
+                  "legend": "{csi} ({feedback_bits_per_user:.0f} bits)",
+                  "labels": {"csi": ["perfect CSI", "Type I"],
+                             "ebno_db": "Eb/N0 [dB]"}}})
+    table = pd.DataFrame({
+        "csi": ["type1(oversampling=4)"] * 2 + ["perfect"] * 2,
+        "ebno_db": [0.0, 5.0] * 2, "bler": [0.5, 0.0, 0.0, 0.0],
+        "num_blocks": [64, 256, 256, 256],
+        "feedback_bits_per_user": [88] * 2 + [524288] * 2})
+    figures = []
+    monkeypatch.setattr("lasco_sionna.sweep.plots.plt.close", figures.append)
+    assert plot_results(cfg.display(table), cfg.plots, str(tmp_path)) == [
+        str(tmp_path / "bler.png")]
+    ax = figures[0].axes[0]
+    floors = [(tuple(line.get_xdata()), tuple(line.get_ydata()))
+              for line in ax.lines
+              if line.get_marker() == "v" and len(line.get_xdata())]
+    assert sorted(floors) == [((0.0, 5.0), (1 / 256, 1 / 256)),
+                              ((5.0,), (1 / 256,))]
+    legend = [t.get_text() for t in figures[0].legends[0].texts]
+    assert legend == ["perfect CSI (524288 bits)", "Type I (88 bits)",
+                      "0 errors in 256 blocks (at 1/256)"]
+    assert ax.get_xlabel() == "Eb/N0 [dB]"
+    # Panels follow the grid's order, not the alphabet
+    cfg.grid["env"] = ["umi", "cdl"]
+    cfg.plots.update(facet="env", labels={**cfg.plots["labels"],
+                                          "env": ["UMi", "CDL"]})
+    both = pd.concat([table.assign(env="cdl"), table.assign(env="umi")])
+    plot_results(cfg.display(both), cfg.plots, str(tmp_path))
+    assert [a.get_title() for a in figures[1].axes] == ["UMi", "CDL"]
+
+
+def test_printed_table_names_values_and_keeps_grid_order():
+    cfg = parse_config({
+        "name": "p", "evaluator": "m:f", "table": ["bits", "bler"],
+        "grid": {"csi": ["perfect", {"name": "type1", "oversampling": 4}],
+                 "ebno_db": [0.0]},
+        "plots": {"labels": {"csi": ["perfect CSI", "Type I"]}}})
+    table = pd.DataFrame({"csi": ["type1(oversampling=4)", "perfect"],
+                          "ebno_db": [0.0, 0.0], "bler": [0.25, 0.0],
+                          "bits": [88.0, 524288.0], "sinr_db": [1.0, 2.0]})
+    lines = format_table(cfg, table).splitlines()
+    assert lines[0].split() == ["csi", "ebno_db", "bits", "bler"]
+    assert lines[1].split() == ["perfect", "CSI", "0", "524288", "0"]
+    assert lines[2].split() == ["Type", "I", "0", "88", "0.25"]
+    with pytest.raises(ValueError, match=r"`table` columns \['rate'\] are "
+                                         "not in the results"):
+        format_table(parse_config({**cfg.to_dict(), "table": ["rate"]}),
+                     table)

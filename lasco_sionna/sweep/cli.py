@@ -56,8 +56,49 @@ def run_sweep(config, executor="local", num_workers=None, overwrite=False,
             config.evaluator, todo, store.record)
     table = store.table()
     if plots:
-        plot_results(table, config.plots, config.output)
+        plot_results(config.display(table), config.plots, config.output)
     return table
+
+
+def format_table(config, table):
+    """The results as printed at the end of a sweep
+
+    Grid columns with readable values (see
+    :meth:`~lasco_sionna.sweep.config.SweepConfig.display`), in grid order,
+    then the result columns of ``config.table`` (default: all but the fixed
+    parameters and ids); integer-valued columns are printed as integers.
+
+    Input
+    -----
+    config : :class:`~lasco_sionna.sweep.config.SweepConfig`
+        The sweep
+
+    table : `pandas.DataFrame`
+        Its results
+
+    Output
+    ------
+    text : `str`
+    """
+    if table.empty:
+        return "(no results)"
+    metrics = config.table or [
+        c for c in table.columns if c not in config.fixed and
+        c not in config.grid and c not in ("point_id", "seed", "params_json")]
+    missing = [c for c in metrics if c not in table]
+    if missing:
+        raise ValueError(f"`table` columns {missing} are not in the results; "
+                         f"columns: {', '.join(table.columns)}")
+    shown = config.display(table)
+    keys = [k for k in config.grid if k in shown]
+    shown = shown.sort_values(keys, kind="stable")[keys + metrics]
+    for c in metrics:
+        v = shown[c]
+        if v.dtype.kind == "f" and v.notna().all() and (v % 1 == 0).all():
+            shown[c] = v.astype("int64")
+    with pd.option_context("display.width", 200, "display.max_columns", 30,
+                           "display.float_format", "{:.4g}".format):
+        return shown.to_string(index=False)
 
 
 def main(argv=None):
@@ -91,14 +132,7 @@ def main(argv=None):
         return 2
     table = run_sweep(config, args.executor, args.workers, args.overwrite,
                       not args.no_plots, args.max_points)
-    keys = list(config.grid) + [c for c in table.columns
-                                if c not in config.fixed
-                                and c not in config.grid
-                                and c not in ("point_id", "seed",
-                                              "params_json")]
-    with pd.option_context("display.width", 200, "display.max_columns", 30,
-                           "display.float_format", "{:.4g}".format):
-        print(table[[k for k in keys if k in table]].to_string(index=False))
+    print(format_table(config, table))
     print(f"\n{len(table)} points in {config.output}/results.csv"
           + ("" if args.no_plots else
              f"; plots: {', '.join(config.plots.get('y') or [])}"))

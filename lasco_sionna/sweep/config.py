@@ -14,8 +14,12 @@ A sweep config (see ``sims/configs/quickstart.yaml``)::
       environment: [rt-munich, cdl-c]
       csi: [perfect, {name: quantized, bit_budget: 8192}]
       ebno_db: [-5.0, 0.0, 5.0]
-    plots: {x: ebno_db, y: [bler], facet: environment, hue: [csi], logy: [bler]}
+    plots: {x: ebno_db, y: [bler], facet: environment, hue: [csi], logy: [bler],
+            resolution: {bler: num_blocks},      # zero BLER drawn at 1/blocks
+            legend: "{csi} ({feedback_bits_per_user:.0f} bits)",
+            labels: {csi: [perfect CSI, 8 kbit], ebno_db: "Eb/N0 [dB]"}}
     paired: [csi]                    # optional: grid keys compared on common draws
+    table: [bler, sum_rate]          # optional: result columns the CLI prints
 
 Every point is ``fixed`` + one grid combination + ``seed`` + ``point_id``.
 The id is a hash of the point's parameters, and the seed is derived from
@@ -33,11 +37,13 @@ import json
 import os
 from dataclasses import dataclass, field
 
+import pandas as pd
 import yaml
 
 TOP_LEVEL_KEYS = ("name", "output", "seed", "evaluator", "fixed", "grid",
-                  "plots", "paired")
-PLOT_KEYS = ("x", "y", "facet", "hue", "logy")
+                  "plots", "paired", "table")
+PLOT_KEYS = ("x", "y", "facet", "hue", "logy", "resolution", "legend",
+             "labels")
 
 
 @dataclass
@@ -52,13 +58,48 @@ class SweepConfig:
     fixed: dict = field(default_factory=dict)
     plots: dict = field(default_factory=dict)
     paired: list = field(default_factory=list)
+    table: list = field(default_factory=list)
 
     def to_dict(self):
         """`dict` : The configuration as written to ``config.yaml``"""
         return {"name": self.name, "output": self.output, "seed": self.seed,
                 "evaluator": self.evaluator, "fixed": self.fixed,
                 "grid": self.grid, "plots": self.plots,
-                **({"paired": self.paired} if self.paired else {})}
+                **({"paired": self.paired} if self.paired else {}),
+                **({"table": self.table} if self.table else {})}
+
+    def display(self, table):
+        """Results table with readable grid values, in grid order
+
+        The values of every grid key named by a list in ``plots.labels``
+        are replaced by those names (in grid order) and become an ordered
+        categorical column, so tables, panels and legends follow the
+        grid's order.
+
+        Input
+        -----
+        table : `pandas.DataFrame`
+            Results (grid values as written by
+            :class:`~lasco_sionna.sweep.store.ResultStore`)
+
+        Output
+        ------
+        table : `pandas.DataFrame`
+            A copy, renamed
+        """
+        table = table.copy()
+        for key, names in (self.plots.get("labels") or {}).items():
+            if not isinstance(names, list) or key not in table:
+                continue
+            cells = {label(v) if isinstance(v, (dict, list, tuple)) else v:
+                     n for v, n in zip(self.grid[key], names)}
+            unknown = sorted(set(table[key]) - set(cells), key=str)
+            if unknown:
+                raise ValueError(f"results column {key!r} holds {unknown}, "
+                                 f"which are not in the grid ({list(cells)})")
+            table[key] = pd.Categorical(table[key].map(cells),
+                                        categories=list(names), ordered=True)
+        return table
 
     def identity(self):
         """`dict` : What determines the results (resume must match it)"""
@@ -152,14 +193,38 @@ def parse_config(raw, source="<dict>"):
     if bad:
         raise ValueError(f"{where}: unknown plot key(s) {bad}; allowed: "
                          + ", ".join(PLOT_KEYS))
+    labels = plots.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise ValueError(f"{where}: plots.labels must be a mapping, got "
+                         f"{labels!r}")
+    for key, names in labels.items():
+        if isinstance(names, str):
+            continue
+        if not isinstance(names, list):
+            raise ValueError(f"{where}: plots.labels.{key} must be a list "
+                             "(names of a grid key's values) or a string "
+                             f"(an axis name), got {names!r}")
+        if key not in grid:
+            raise ValueError(f"{where}: plots.labels.{key} names values, but "
+                             f"{key!r} is not a grid key ({', '.join(grid)})")
+        if len(names) != len(grid[key]) or \
+                len(set(map(str, names))) != len(names):
+            raise ValueError(f"{where}: plots.labels.{key} must be "
+                             f"{len(grid[key])} distinct names, one per value "
+                             f"of grid key {key!r}, got {names!r}")
     paired = raw.get("paired") or []
     if not isinstance(paired, list) or not set(paired) <= set(grid):
         raise ValueError(f"{where}: `paired` must be a list of grid keys "
                          f"({', '.join(grid)}), got {paired!r}")
+    table = raw.get("table") or []
+    if not isinstance(table, list) or \
+            not all(isinstance(c, str) for c in table):
+        raise ValueError(f"{where}: `table` must be a list of result "
+                         f"columns, got {table!r}")
     output = raw.get("output") or os.path.join("results", name)
     return SweepConfig(name=name, evaluator=evaluator, grid=grid,
                        output=output, seed=seed, fixed=fixed, plots=plots,
-                       paired=list(paired))
+                       paired=list(paired), table=list(table))
 
 
 def apply_override(raw, assignment):
