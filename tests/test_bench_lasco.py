@@ -22,20 +22,19 @@ def channels(n, seed):
     return (h * rng.uniform(0.5, 2.0, [n, 1, 1])).astype(np.complex64)
 
 
-class _Split:
-    def __init__(self, h):
-        self.h = h
+def _dataset():
+    """A ChannelDataset of the three splits, in order"""
+    from lasco_sionna.channels import ChannelDataset  # noqa: PLC0415
+    h = np.concatenate([_DATA[s] for s in ("train", "validation", "test")])
+    bounds = np.cumsum([0, N_MAX, N_VAL, N_TEST])
+    splits = {s: np.arange(bounds[i], bounds[i + 1])
+              for i, s in enumerate(("train", "validation", "test"))}
+    return ChannelDataset(h[:, None, None, None, :, None], np.zeros(len(h)),
+                          {}, {}, splits, split_rule={"rule": "sample"})
 
-    def as_matrix(self):
-        return self.h
 
-
-class _Dataset:
-    data = {"train": channels(N_MAX, 1), "validation": channels(N_VAL, 2),
-            "test": channels(N_TEST, 3)}
-
-    def split(self, name):
-        return _Split(self.data[name])
+_DATA = {"train": channels(N_MAX, 1), "validation": channels(N_VAL, 2),
+         "test": channels(N_TEST, 3)}
 
 
 @pytest.fixture(name="run", scope="module")
@@ -55,7 +54,7 @@ def fixture_run(tmp_path_factory):
     bench.load_images = lambda cfg: {"src": (src[:48].astype(np.float32),
                                              src[48:].astype(np.float32))}
     bench.get_environment = lambda *a, **k: None
-    bench.build_dataset = lambda *a, **k: _Dataset()
+    bench.build_dataset = lambda *a, **k: _dataset()
     bench.NUM_VAL, bench.NUM_TEST = N_VAL, N_TEST
     # One candidate shrinkage weight (+ 1.0 in adapt_linear): each LMMSE
     # decoder redraws the encoder's projection, which takes a while
@@ -82,7 +81,7 @@ def test_lookup_row_for_every_sample_count(run):
     from lasco_sionna.csi import csi_image  # noqa: PLC0415
     encoder, _, _ = load_pretrained("lam-tiny")
     d = 2 * ANT * 32
-    h = _Dataset.data
+    h = _DATA
     x_tr = csi_image(h["train"], 32)[0].numpy()
     x_te, norm = (v.numpy() for v in csi_image(h["test"], 32))
     k_tr = encoder(x_tr).numpy().reshape(N_MAX, -1)
@@ -118,7 +117,7 @@ def test_lookup_row_for_every_sample_count(run):
 
 def test_truncation_floor_and_references(run):
     _, table = run
-    h = _Dataset.data["test"]
+    h = _DATA["test"]
     a = np.fft.ifft(np.fft.ifftshift(h, axes=-1), axis=-1)
     e = np.abs(a) ** 2
     floor = np.mean(e[..., 32:].sum((1, 2)) / e.sum((1, 2)))

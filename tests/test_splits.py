@@ -63,6 +63,14 @@ def test_location_split_agrees_across_datasets():
         d, _ = cKDTree((a if x is sb else b)[y["train"]]).query(
             (a if x is sa else b)[x["test"]])
         assert d.min() >= 5.0
+    # Other fractions: A's training places are never B's test places when
+    # f_train(A) + f_test(B) <= 1 (e.g. an adaptation draw and a link draw)
+    sc, _, _ = split_samples(3000, (0.375, 0.375, 0.25), "location",
+                             positions=a, key="rt-munich")
+    sd, _, _ = split_samples(3000, (0.5, 0.25, 0.25), "location",
+                             positions=b, key="rt-munich")
+    d, _ = cKDTree(a[sc["train"]]).query(b[sd["test"]])
+    assert d.min() >= 5.0
     # Another scene key gives another assignment
     blocks = np.array([[i, j] for i in range(20) for j in range(20)])
     assert not np.array_equal(block_splits(blocks, (0.8, 0.1, 0.1), "a"),

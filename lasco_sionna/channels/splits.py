@@ -14,6 +14,13 @@ split never sees a test place. Validation and test UEs closer than ``guard``
 to a training block are left out, and a UE within ``min_separation`` of an
 earlier one is a duplicate and is left out of every split.
 
+Datasets may use different fractions: a block with hash ``u`` is a training
+block if ``u < f_train``, a test block if ``u >= 1 - f_test``, else a
+validation block. So the training places of dataset A are never test places
+of dataset B when ``f_train(A) + f_test(B) <= 1``, and B's test UEs keep the
+guard distance from A's training blocks when also ``f_train(A) <=
+f_train(B)``.
+
 Drops of 3GPP system-level models (UMi/UMa/RMa) are split by drop (the UEs of
 one drop share their large-scale parameters); i.i.d. draws (CDL) by sample.
 """

@@ -44,7 +44,8 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
 
     Draws ``num_samples`` training and ``num_val`` validation channels of
     ``environment`` (cached dataset, seed ``seed``: use a seed the link's
-    own channels do not use), adapts with ``method`` and returns the
+    own channels do not use; a quarter of the draw is its test split and is
+    not used), adapts with ``method`` and returns the
     learned CSI path (UE encoder of ``model``, adapted decoder at the BS).
     Registered as the CSI path ``"adapted"``; sweep points fill
     ``environment``, ``numerology`` and ``bs_array`` from the point
@@ -108,12 +109,27 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
     name, params = split_spec("target environment", environment)
     env = get_environment(name, numerology=Numerology(**(numerology or {})),
                           bs_array=BSArray(**(bs_array or {})), **params)
-    total = num_samples + num_val
-    ds = build_dataset(env, total, seed=seed, progress=False,
-                       splits=(num_samples / total, num_val / total, 0.0))
+    # Ray-traced environments are split by location, with the blocks of a
+    # scene hashed the same way in every dataset: the training places here
+    # (the lowest 3/4 * num_samples / (num_samples + num_val) of the block
+    # hashes) are training places of any dataset of the scene with a
+    # training share >= that, and never test places of one whose test share
+    # is <= 1/4 -- e.g. a link's ``dataset_split: test`` with
+    # ``dataset_splits: [0.5, 0.25, 0.25]``. A margin covers whole blocks
+    # and the guard band.
+    share = 0.75 / (num_samples + num_val)
+    ds = build_dataset(env, int(np.ceil((num_samples + num_val) / 0.75 * 1.3)),
+                       seed=seed, progress=False,
+                       splits=(num_samples * share, num_val * share, 0.25))
+    want = {"train": num_samples, "validation": num_val}
+    short = {s: len(ds.splits[s]) for s in want if len(ds.splits[s]) < want[s]}
+    if short:
+        raise RuntimeError(f"{name}: the adaptation draw has {short} "
+                           f"samples, fewer than {want}")
     # [n, 2, num_ant, num_taps] images and coarse inversions per split
-    x = {s: csi_image(ds.split(s).as_matrix(), encoder.num_taps)[0].numpy()
-         for s in ("train", "validation")}
+    x = {s: csi_image(ds.subset(ds.splits[s][:n]).as_matrix(),
+                      encoder.num_taps)[0].numpy()
+         for s, n in want.items()}
     x0 = {s: np.asarray(encoder(v)) for s, v in x.items()}
     kind, kwargs = ADAPTATION_METHODS[method]
     data = (x0["train"], x["train"], x0["validation"], x["validation"])

@@ -39,6 +39,7 @@ DEFAULTS = {
     "dataset_size": 1000,         # UE channels drawn per environment
     "dataset_seed": 0,
     "dataset_split": "all",       # "all" | "train" | "validation" | "test"
+    "dataset_splits": [0.8, 0.1, 0.1],  # train/validation/test fractions
     "batch_size": 16,
     "max_mc_iter": 10,
     "num_target_block_errors": 100,
@@ -48,12 +49,13 @@ DEFAULTS = {
 
 
 @functools.lru_cache(maxsize=8)
-def _dataset(env_key, numerology_key, bs_array_key, size, seed):
+def _dataset(env_key, numerology_key, bs_array_key, size, seed, splits):
     name, params = split_spec("environment", json.loads(env_key))
     env = get_environment(name, numerology=Numerology(**json.loads(
         numerology_key)), bs_array=BSArray(**json.loads(bs_array_key)),
         **params)
-    return build_dataset(env, size, seed=seed, progress=False)
+    return build_dataset(env, size, seed=seed, splits=json.loads(splits),
+                         progress=False)
 
 
 @functools.lru_cache(maxsize=16)
@@ -62,7 +64,8 @@ def _link(key):
     ds = _dataset(json.dumps(p["environment"], sort_keys=True),
                   json.dumps(p["numerology"], sort_keys=True),
                   json.dumps(p["bs_array"], sort_keys=True),
-                  p["dataset_size"], p["dataset_seed"])
+                  p["dataset_size"], p["dataset_seed"],
+                  json.dumps(p["dataset_splits"]))
     if p["dataset_split"] != "all":
         ds = ds.split(p["dataset_split"])
     numerology = Numerology(**p["numerology"])
