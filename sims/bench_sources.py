@@ -3,8 +3,10 @@
 
     python sims/bench_sources.py --lam lam-cr16 --sam sam-ref-cr16 --out results/bench_sources
 
-On the validation images of every source environment of the LAM's
-pretraining config (the same split ``sims/pretrain.py`` validates on):
+On the validation and test images of every source environment of the
+LAM's pretraining config (the splits ``sims/pretrain.py`` validates on and
+never touches; ray-traced sources are split by location, so test UEs are
+places no model trained on):
 
 * ``coarse``: the coarse inversion ``x0`` alone;
 * ``lmmse_pooled``: the LMMSE decoder with the pooled covariance of all
@@ -16,7 +18,10 @@ pretraining config (the same split ``sims/pretrain.py`` validates on):
 * ``rd``: the Gaussian rate-distortion reference at the payload;
 * ``<model>_train`` and ``<model>_overfit_db``: the LAM's and the SAM's
   NMSE on 1,000 of their training images and how much better that is than
-  on validation.
+  on validation; ``<model>_test``: on the test images;
+* ``lookup_test``: the nearest-neighbour lookup decoder with the
+  environment's training reports as its table, on the test images -- a
+  model that does not beat it memorises.
 
 Image-domain NMSE [dB]; ``results.csv`` (atomic) and ``sources.png``.
 """
@@ -34,8 +39,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lasco_sionna.csi import rate_distortion_nmse_db  # noqa: E402
-from lasco_sionna.models import (LMMSEDecoder, lmmse_gain,  # noqa: E402
-                                 load_pretrained)
+from lasco_sionna.models import (LMMSEDecoder, LookupDecoder,  # noqa: E402
+                                 lmmse_gain, load_pretrained)
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -57,13 +62,14 @@ def main():
     args = ap.parse_args()
     encoder, lam, record = load_pretrained(args.lam)
     _, sam, _ = load_pretrained(args.sam)
-    data = load_images(record["config"])
+    data = load_images(record["config"], test=True)
     pooled = LMMSEDecoder(encoder.get_config())
     pooled.set_gain(lmmse_gain(encoder, np.concatenate(
         [v[0] for v in data.values()]))[0])
     rows = []
-    for env, (train, val) in data.items():
+    for env, (train, val, test) in data.items():
         x0 = encoder(val).numpy()
+        x0_test = encoder(test).numpy()
         own = LMMSEDecoder(encoder.get_config())
         own.set_gain(lmmse_gain(encoder, train)[0])
         row = {"environment": env, "coarse": nmse_db(lambda z: z, x0, val),
@@ -74,6 +80,13 @@ def main():
                "rd": rate_distortion_nmse_db(np.concatenate([train, val]),
                                              encoder.payload_bits)}
         row["lam_minus_sam_db"] = row[args.sam] - row[args.lam]
+        for name, model in ((args.sam, sam), (args.lam, lam)):
+            row[f"{name}_test"] = nmse_db(model, x0_test, test)
+        lookup = LookupDecoder.from_table(
+            np.concatenate([encoder(train[i:i + 1000]).numpy()
+                            for i in range(0, len(train), 1000)]), train)
+        row["lookup_test"] = nmse_db(lookup, x0_test, test)
+        row["num_test"] = len(test)
         # Overfitting: the same models on 1,000 of their training images
         x0_tr = encoder(train[:1000]).numpy()
         for name, model in ((args.sam, sam), (args.lam, lam)):
@@ -86,9 +99,11 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     with atomic_path(os.path.join(args.out, "results.csv")) as p:
         table.to_csv(p, index=False)
-    cols = ["lmmse_pooled", args.sam, "lmmse_own", args.lam, "rd"]
+    cols = ["lookup_test", "lmmse_pooled", args.sam, "lmmse_own", args.lam,
+            "rd"]
     ax = table.set_index("environment")[cols].plot.bar(figsize=(11, 4))
-    ax.set(ylabel="NMSE [dB]", title="source environments (validation)")
+    ax.set(ylabel="NMSE [dB]",
+           title="source environments (validation; lookup on test images)")
     ax.figure.tight_layout()
     with atomic_path(os.path.join(args.out, "sources.png")) as p:
         ax.figure.savefig(p, format="png", dpi=120)

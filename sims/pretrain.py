@@ -53,11 +53,12 @@ from lasco_sionna.utils.io import atomic_path  # noqa: E402
 MODELS = {"lam": TransformerLAM, "sam": MixerSAM}
 
 
-def load_images(cfg, executor=None):
-    """Source datasets -> {env: (train images, validation images)}
+def load_images(cfg, executor=None, test=False):
+    """Source datasets -> {env: (train images, validation images[, test images])}
 
     ``executor`` (`None` or ``"ray"``) generates missing dataset chunks in
-    this process or on Ray workers (same files).
+    this process or on Ray workers (same files). ``test=True`` adds the
+    test images (at most ``max_validation``, like the validation images).
 
     A source's optional ``validation_from: k`` keeps only validation draws
     with index ``>= k``: draws ``0 .. k-1`` are an earlier phase's dataset
@@ -77,18 +78,22 @@ def load_images(cfg, executor=None):
         if not 0 <= first < src["num_samples"]:
             raise ValueError(f"{label}: `validation_from`={first!r} must be "
                              f"in [0, num_samples={src['num_samples']})")
+        held_out = cfg.get("max_validation", 500)
         idx = {"train": ds.splits["train"],
                "validation": ds.splits["validation"][
-                   ds.splits["validation"] >= first]}
+                   ds.splits["validation"] >= first][:held_out]}
+        if test:
+            idx["test"] = ds.splits["test"][ds.splits["test"] >= first][
+                :held_out]
         parts = []
-        for split in ("train", "validation"):
-            h = ds.subset(idx[split]).as_matrix()
+        for split, which in idx.items():
+            h = ds.subset(which).as_matrix()
             imgs = [csi_image(h[j:j + 1024], cfg["num_taps"])[0].numpy()
                     for j in range(0, len(h), 1024)]
             parts.append(np.concatenate(imgs).astype(np.float32))
-        out[label] = (parts[0], parts[1][:cfg.get("max_validation", 500)])
-        print(f"{label}: {len(parts[0])} train / {len(out[label][1])} val",
-              flush=True)
+        out[label] = tuple(parts)
+        print(f"{label}: " + " / ".join(f"{len(p)} {k}" for k, p in
+                                        zip(idx, parts)), flush=True)
     return out
 
 
