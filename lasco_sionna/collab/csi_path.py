@@ -116,16 +116,23 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
     # training share >= that, and never test places of one whose test share
     # is <= 1/4 -- e.g. a link's ``dataset_split: test`` with
     # ``dataset_splits: [0.5, 0.25, 0.25]``. A margin covers whole blocks
-    # and the guard band.
+    # and the guard band; a draw that falls short (few, large blocks in a
+    # small scene) is redrawn twice as large.
     share = 0.75 / (num_samples + num_val)
-    ds = build_dataset(env, int(np.ceil((num_samples + num_val) / 0.75 * 1.3)),
-                       seed=seed, progress=False,
-                       splits=(num_samples * share, num_val * share, 0.25))
     want = {"train": num_samples, "validation": num_val}
-    short = {s: len(ds.splits[s]) for s in want if len(ds.splits[s]) < want[s]}
-    if short:
-        raise RuntimeError(f"{name}: the adaptation draw has {short} "
-                           f"samples, fewer than {want}")
+    size = int(np.ceil((num_samples + num_val) / 0.75 * 1.3))
+    for _ in range(4):
+        ds = build_dataset(env, size, seed=seed, progress=False,
+                           splits=(num_samples * share, num_val * share,
+                                   0.25))
+        short = {s: len(ds.splits[s]) for s in want
+                 if len(ds.splits[s]) < want[s]}
+        if not short:
+            break
+        size *= 2
+    else:
+        raise RuntimeError(f"{name}: a draw of {size // 2} channels has "
+                           f"{short} samples, fewer than {want}")
     # [n, 2, num_ant, num_taps] images and coarse inversions per split
     x = {s: csi_image(ds.subset(ds.splits[s][:n]).as_matrix(),
                       encoder.num_taps)[0].numpy()
