@@ -23,8 +23,8 @@ state and the step every ``checkpoint_every`` steps (atomic writes), so a
 killed run resumes where it stopped. ``log.csv`` records wall time, train
 loss and the validation NMSE of every source environment. ``--export``
 writes ``lasco_sionna/models/weights/<name>.weights.h5`` and
-``<name>.json`` (model config + training record; weights stored as
-float16) for
+``<name>.json`` (model config + training record + the SHA-256 of the
+weights, checked at load; weights stored as float16) for
 :func:`lasco_sionna.models.load_pretrained`.
 """
 
@@ -46,7 +46,8 @@ from lasco_sionna.channels import (BSArray, Numerology, build_dataset,  # noqa: 
 from lasco_sionna.csi import csi_image  # noqa: E402
 from lasco_sionna.models import (LinearProjectionEncoder, MixerSAM,  # noqa: E402
                                  TransformerLAM, lmmse_gain,
-                                 save_compact_weights)
+                                 save_compact_weights,
+                                 write_pretrained_record)
 from lasco_sionna.models.pretrained import WEIGHTS_DIR  # noqa: E402
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
 
@@ -468,9 +469,7 @@ def main():
                   "history": log.to_dict("records")}
         target = os.path.join(WEIGHTS_DIR, f"{name}.weights.h5")
         save_compact_weights(keras.Model(model.inputs, model.outputs), target)
-        with atomic_path(os.path.join(WEIGHTS_DIR, f"{name}.json")) as p:
-            with open(p, "w", encoding="utf-8") as f:
-                json.dump(record, f, indent=1, default=str)
+        write_pretrained_record(record, target)
         print(f"exported {target}")
 
 

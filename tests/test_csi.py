@@ -297,3 +297,22 @@ def test_truncation_floor_and_rd_in_the_sf_domain():
         pytest.approx(10 * np.log10(0.9 * d + 0.1), abs=1e-9)
     with pytest.raises(ValueError, match="truncation_floor"):
         rate_distortion_nmse_db(x, 20, truncation_floor=1.0)
+
+
+def test_nan_channels_into_csi_image_are_refused():
+    from lasco_sionna.csi import csi_image  # noqa: PLC0415
+    bad = crandn(3, NT, F)
+    bad[2, 0, 1] = np.inf
+    with pytest.raises(ValueError, match=r"`h` contains 1 NaN/Inf entries "
+                                         r"\(first at index \(2, 0, 1\)\)"):
+        csi_image(bad, num_taps=TAPS)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="`h` contains NaN/Inf"):
+        tf.function(lambda h: csi_image(h, num_taps=TAPS)[0])(
+            tf.constant(bad))
+    # The CSI path refuses them in a graph too
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="`h` contains NaN/Inf"):
+        tf.function(PerfectCSI(NT, F))(tf.constant(bad))
+    x, _ = csi_image(crandn(3, NT, F), num_taps=TAPS)
+    assert np.isfinite(x.numpy()).all()

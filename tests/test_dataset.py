@@ -167,3 +167,35 @@ def test_cdl_environment_determinism():
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
     assert a.shape == (6, 1, 1, 1, 4, 1, 32)
+
+
+def test_nonsense_environment_parameters_are_refused(tmp_path):
+    nan = float("nan")
+    with pytest.raises(ValueError, match="`bs_yaw_deg` must be a finite "
+                                         "number, got nan"):
+        get_environment("cdl-c", bs_yaw_deg=nan)
+    with pytest.raises(ValueError, match="`min_gain_db` must be a finite "
+                                         "number, got -inf"):
+        get_environment("rt-munich", min_gain_db=-np.inf)
+    for seed in (-1, 2 ** 32, 2 ** 64, 1.5, True):
+        with pytest.raises(ValueError, match=r"`seed` must be (an|a finite) integer"):
+            get_environment("cdl-c", seed=seed)
+    env = get_environment("cdl-c", numerology=Numerology(fft_size=32),
+                          bs_array=BSArray(num_cols=2))
+    with pytest.raises(ValueError, match=r"`seed` must be a finite integer in "
+                                         r"\[0, 4294967295\], got 4294967296"):
+        env.generate(2, seed=2 ** 32)
+    with pytest.raises(ValueError, match=r"`seed` must be a finite integer in"):
+        build_dataset(env, 2, seed=2 ** 32, cache_dir=tmp_path)
+    # Overrides may repeat, not contradict, what the name stands for
+    assert get_environment("cdl-c", model="C").model == "C"
+    with pytest.raises(ValueError, match="environment 'cdl-c' has "
+                                         "model='C', got model='A'"):
+        get_environment("cdl-c", model="A")
+    with pytest.raises(ValueError, match="'umi-los' has los=True, got "
+                                         "los=False"):
+        get_environment("umi-los", los=False)
+    with pytest.raises(ValueError, match="'uma' has scenario='uma'"):
+        get_environment("uma", scenario="umi")
+    with pytest.raises(ValueError, match="'rt-munich' has scene='munich'"):
+        get_environment("rt-munich", scene="florence")

@@ -152,3 +152,36 @@ def test_bad_input():
                           nt, LinkConfig(num_users=k))
     with pytest.raises(TypeError, match="complex"):
         link(2, 0.0)
+
+
+def test_nonsense_run_arguments_and_nan_channels_are_refused():
+    k, nt = 2, 4
+    link = MUMIMOOFDMLink(RayleighChannel(k, nt, SMALL.fft_size), SMALL, nt,
+                          LinkConfig(num_users=k, coded=False),
+                          precoder="zf")
+    for bad in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="`batch_size` must be"):
+            link(bad, 0.0)
+    with pytest.raises(ValueError, match="`batch_size` must be"):
+        link(tf.constant(0), 0.0)
+    for bad in (float("nan"), np.inf, tf.constant(np.nan)):
+        with pytest.raises(ValueError, match="`ebno_db` contains 1 NaN/Inf"):
+            link(2, bad)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="`ebno_db` contains NaN/Inf"):
+        tf.function(link.call)(2, tf.constant(np.nan))
+    # Not a BER of 0.5 / BLER of 1 stored as a result
+    with pytest.raises(ValueError, match="`ebno_dbs` contains 1 NaN/Inf"):
+        evaluate_link(link, [0.0, float("nan")], batch_size=2)
+
+    def nan_channel(batch_size):
+        h = RayleighChannel(k, nt, SMALL.fft_size)(batch_size)
+        return tf.where(tf.range(SMALL.fft_size) == 5,
+                        tf.constant(np.nan, tf.complex64), h)
+    link = MUMIMOOFDMLink(nan_channel, SMALL, nt,
+                          LinkConfig(num_users=k, coded=False), precoder="zf")
+    with pytest.raises(ValueError, match="`channel output` contains"):
+        link(2, 0.0)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="`channel output` contains NaN/Inf"):
+        tf.function(link.call)(2, tf.constant(0.0))

@@ -1,5 +1,8 @@
 """Quantiser bit accounting, encoder algebra, LAM/SAM layers and .keras round trips"""
 
+import json
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -298,3 +301,78 @@ def test_shipped_lam_beats_shipped_sam_on_a_fresh_source_draw(
     assert abs(lam_db - rec["val_nmse_db"]["cdl-d-100ns"]) < 1.5
     assert lam_db < sam_db - margin_db
     assert sam_db < nmse_db(x0) - 6.0
+
+
+@pytest.fixture
+def weights_copy(tmp_path, monkeypatch):
+    """A weights folder holding a copy of lam-tiny, as the package's"""
+    import shutil  # noqa: PLC0415
+    from lasco_sionna.models import pretrained  # noqa: PLC0415
+    for ext in (".json", ".weights.h5"):
+        shutil.copy(os.path.join(pretrained.WEIGHTS_DIR, "lam-tiny" + ext),
+                    tmp_path / ("lam-tiny" + ext))
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_shipped_records_carry_the_weights_sha256():
+    from lasco_sionna.models import list_pretrained  # noqa: PLC0415
+    from lasco_sionna.models.pretrained import (  # noqa: PLC0415
+        WEIGHTS_DIR, check_weights_sha256)
+    shipped = list_pretrained()
+    assert shipped
+    for name, record in shipped.items():
+        check_weights_sha256(record,
+                             os.path.join(WEIGHTS_DIR, f"{name}.weights.h5"))
+
+
+def test_corrupted_or_unstamped_weights_are_refused(weights_copy):
+    from lasco_sionna.models import stamp_weights_sha256  # noqa: PLC0415
+    w = weights_copy / "lam-tiny.weights.h5"
+    data = bytearray(w.read_bytes())
+    data[len(data) // 2] ^= 0x01                       # one flipped bit
+    w.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=f"{w}.*corrupted"):
+        load_pretrained("lam-tiny")
+    w.write_bytes(bytes(data[:len(data) // 2]))        # truncated
+    with pytest.raises(ValueError, match=f"{w}.*corrupted"):
+        load_pretrained("lam-tiny")
+    # Re-stamped (on purpose), a truncated file still names itself
+    assert stamp_weights_sha256() == [str(weights_copy / "lam-tiny.json")]
+    with pytest.raises(ValueError, match=f"weights file {w}"):
+        load_pretrained("lam-tiny")
+    record = json.loads((weights_copy / "lam-tiny.json").read_text())
+    del record["sha256"]
+    (weights_copy / "lam-tiny.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="no 'sha256'.*stamp_weights"):
+        load_pretrained("lam-tiny")
+
+
+def test_unreadable_record_does_not_hide_the_others(weights_copy):
+    from lasco_sionna.models import list_pretrained  # noqa: PLC0415
+    (weights_copy / "broken.json").write_text('{"model": "lam", ')
+    (weights_copy / "broken.weights.h5").write_bytes(b"")
+    with pytest.warns(UserWarning, match="broken.json"):
+        assert list(list_pretrained()) == ["lam-tiny"]
+    assert load_pretrained("lam-tiny")[2]["name"] == "lam-tiny"
+    with pytest.raises(ValueError, match="broken.json is unreadable"):
+        load_pretrained("broken")
+    with pytest.raises(ValueError, match="unknown pretrained model 'nope'.*"
+                                         "available: lam-tiny"):
+        load_pretrained("nope")
+
+
+def test_load_pretrained_from_a_path(tmp_path):
+    import shutil  # noqa: PLC0415
+    from lasco_sionna.models.pretrained import WEIGHTS_DIR  # noqa: PLC0415
+    for ext in (".json", ".weights.h5"):
+        shutil.copy(os.path.join(WEIGHTS_DIR, "lam-tiny" + ext),
+                    tmp_path / ("mine" + ext))
+    x0 = images(2, 32, 32)
+    ref = load_pretrained("lam-tiny")[1](x0).numpy()
+    for path in (tmp_path / "mine.json", str(tmp_path / "mine.weights.h5")):
+        _, lam, record = load_pretrained(path)
+        assert record["name"] == "lam-tiny"
+        np.testing.assert_array_equal(lam(x0).numpy(), ref)
+    with pytest.raises(FileNotFoundError, match="other.json does not exist"):
+        load_pretrained(tmp_path / "other.json")

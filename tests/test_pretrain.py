@@ -122,6 +122,12 @@ def test_continue_from_shipped_parent(tmp_path, monkeypatch, h5_arrays,
     phase1 = _config("p1", 64, 3, 1e-2)
     phase2 = _config("p2", 96, 2, 0.0, continue_from="p1.yaml")
     run(phase1, "runs/p1", "--export")
+    # The export stamps the weights' SHA-256; the record loads by path
+    from lasco_sionna.models import load_pretrained  # noqa: PLC0415
+    from lasco_sionna.utils.io import file_sha256  # noqa: PLC0415
+    assert json.loads((weights / "p1.json").read_text())["sha256"] == \
+        file_sha256(weights / "p1.weights.h5")
+    assert load_pretrained(weights / "p1.json")[2]["name"] == "p1"
     # Phase 1 shipped under phase 2's name, its run directory lost: as
     # exported (`phase_start` 0, phase 1's name), or an early export that
     # records neither `phase_start` nor phase 1's name

@@ -7,7 +7,8 @@ import pytest
 import yaml
 from scipy.stats import binom
 
-from lasco_sionna.sweep import expand, load_config, parse_config, run_sweep
+from lasco_sionna.sweep import (ResultStore, expand, load_config,
+                                parse_config, run_sweep)
 from lasco_sionna.sweep.cli import format_table, main
 from lasco_sionna.sweep.plots import plot_results, zero_error_floor
 from lasco_sionna.utils.executors import PointError
@@ -36,6 +37,11 @@ def failing_evaluator(point):
     return {"ber": 0.1}
 
 
+def echo_evaluator(point):
+    """Returns metrics named like a parameter and like the point id"""
+    return {"ber": 0.1, "modulation": "8psk", "point_id": "x"}
+
+
 def write(tmp_path, cfg, name="sweep.yaml"):
     path = tmp_path / name
     path.write_text(yaml.safe_dump(cfg))
@@ -53,7 +59,20 @@ def toy(tmp_path, **changes):
     ({"grid": {"ebno_db": 3.0}}, "grid values of 'ebno_db' must be a "
                                  "non-empty list, got 3.0"),
     ({"fixed": {"ebno_db": 1.0}}, r"\['ebno_db'\] appear in both"),
-    ({"seed": -1}, "`seed` must be an integer >= 0, got -1"),
+    ({"seed": -1}, r"`seed` must be a finite integer in \[0, 4294967295\], "
+                   "got -1"),
+    ({"seed": 2 ** 32}, r"`seed` must be a finite integer in"),
+    ({"grid": {"ebno_db": [0.0, float("nan")]}},
+     r"`grid.ebno_db` holds nan; parameters must be finite"),
+    ({"fixed": {"csi": {"name": "q", "scale": float("inf")}}},
+     r"`fixed.csi` holds .*inf"),
+    ({"plots": {"x": "ebno_db", "hue": ["modulaton"]}},
+     r"plot hue='modulaton' is not a parameter of the sweep; allowed: "
+     "num_bits, modulation, ebno_db, seed"),
+    ({"plots": {"x": "ebno_db", "facet": "ber", "y": ["ber"]}},
+     r"plot facet='ber' is not a parameter"),
+    ({"plots": {"x": "ebno_db", "y": ["ber"], "logy": ["bler"]}},
+     r"plot logy \['bler'\] must be among y"),
     ({"plots": {"x": "ebno_db", "z": 1}}, r"unknown plot key\(s\) \['z'\]"),
     ({"grid": {"seed": [1, 2]}}, "'seed' is set per point"),
     ({"paired": ["csi"]}, r"`paired` must be a list of grid keys "
@@ -131,13 +150,116 @@ def test_resume_skips_finished_points(tmp_path):
     pd.testing.assert_frame_equal(full.iloc[:3], first)
 
 
-def test_failed_point_keeps_finished_ones(tmp_path):
+def test_failed_point_is_recorded_and_the_others_run(tmp_path):
     cfg = parse_config(toy(tmp_path, evaluator=f"{__name__}:failing_evaluator",
-                           fixed={}))
-    with pytest.raises(PointError, match="diverged"):
+                           fixed={}, grid={"ebno_db": [0.0, 4.0, 1.0]},
+                           plots={}))
+    with pytest.raises(PointError, match=r"(?s)1 of 3 point\(s\) failed .*"
+                                         r"failures.csv.*ArithmeticError: "
+                                         "diverged"):
         run_sweep(cfg, progress=False)
     table = pd.read_csv(tmp_path / "out" / "results.csv")
-    assert len(table) == 1 and table.ebno_db[0] == 0.0
+    assert sorted(table.ebno_db) == [0.0, 1.0]
+    failures = pd.read_csv(tmp_path / "out" / "failures.csv")
+    assert list(failures.ebno_db) == [4.0]
+    assert failures.error[0] == "ArithmeticError: diverged"
+    assert "Traceback" in failures.traceback[0]
+    # On resume only the failed point runs again; it is still failing
+    with pytest.raises(PointError, match="1 of 1 point"):
+        run_sweep(cfg, progress=False)
+    assert len(pd.read_csv(tmp_path / "out" / "failures.csv")) == 1
+    # The CLI finishes, prints the table and exits non-zero
+    path = write(tmp_path, toy(tmp_path, evaluator=f"{__name__}:"
+                               "failing_evaluator", fixed={},
+                               grid={"ebno_db": [0.0, 4.0, 1.0]}, plots={}))
+    assert main([path, "--no-plots"]) == 1
+    # Once it succeeds, it leaves failures.csv
+    store = ResultStore(cfg)
+    point = next(p for p in expand(cfg) if p["ebno_db"] == 4.0)
+    store.record(point, {"ber": 0.2}, 1.0)
+    assert store.failures().empty and len(store.table()) == 3
+    assert pd.read_csv(tmp_path / "out" / "failures.csv").empty
+
+
+def test_metric_may_not_overwrite_a_parameter(tmp_path):
+    cfg = parse_config(toy(tmp_path, evaluator=f"{__name__}:echo_evaluator",
+                           plots={}))
+    with pytest.raises(PointError, match=r"(?s)4 of 4 point.*metric\(s\) "
+                                         r"\['modulation', 'point_id'\]"):
+        run_sweep(cfg, progress=False)
+    assert not os.path.exists(tmp_path / "out" / "results.csv")
+    assert len(pd.read_csv(tmp_path / "out" / "failures.csv")) == 4
+
+
+def test_duplicate_grid_values_are_one_point(tmp_path):
+    cfg = parse_config(toy(tmp_path, grid={"ebno_db": [0, 0.0, 0, 2, 2.0],
+                                           "modulation": ["bpsk", "bpsk"]}))
+    points = expand(cfg)
+    assert [p["ebno_db"] for p in points] == [0, 2]
+    assert len(run_sweep(cfg, progress=False, plots=False)) == 2
+
+
+def test_max_points_is_validated(tmp_path):
+    cfg = parse_config(toy(tmp_path))
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="`max_points` must be"):
+            run_sweep(cfg, max_points=bad, progress=False)
+    path = write(tmp_path, toy(tmp_path))
+    for bad in ("0", "-2", "x"):
+        with pytest.raises(SystemExit):
+            main([path, "--max-points", bad])
+    assert not os.path.exists(tmp_path / "out" / "results.csv")
+
+
+def test_truncated_or_garbage_results_and_stray_tmp_files(tmp_path):
+    cfg = parse_config(toy(tmp_path,
+                           evaluator=f"{__name__}:counting_evaluator"))
+    full = run_sweep(cfg, progress=False, plots=False)
+    csv = tmp_path / "out" / "results.csv"
+    text = csv.read_text()
+    csv.write_text(text[:-25])                     # last row cut mid-way
+    stray = tmp_path / "out" / "results.csv.abc123.tmp"
+    stray.write_text("half a table")               # a write killed by SIGKILL
+    CALLS.clear()
+    with pytest.warns(UserWarning, match=r"results.csv: 1 incomplete row"):
+        again = run_sweep(cfg, progress=False, plots=False)
+    assert CALLS == [full.point_id.iloc[-1]]
+    assert len(again) == 4 and not stray.exists()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "config.yaml", "results.csv"]
+    # A table whose row lost its line end is also redone
+    csv.write_text(text.rstrip("\n"))
+    with pytest.warns(UserWarning, match="incomplete row"):
+        assert len(ResultStore(cfg).table()) == 3
+    for garbage in (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", b"a,b\n1,2\n"):
+        csv.write_bytes(garbage)
+        with pytest.raises(ValueError, match=f"{csv} is not a CSV table of "
+                                             "sweep points.*--overwrite"):
+            run_sweep(cfg, progress=False)
+    assert len(run_sweep(cfg, overwrite=True, progress=False,
+                         plots=False)) == 4
+
+
+def test_unknown_plot_metric_fails_before_the_run(tmp_path):
+    cfg = parse_config(toy(tmp_path, plots={"x": "ebno_db", "y": ["bler"]}))
+    with pytest.raises(ValueError, match="plot y='bler' is not a parameter or "
+                                         "metric.*ber, ber_theory"):
+        run_sweep(cfg, progress=False)
+    assert not os.path.exists(tmp_path / "out")
+    # Without plots the sweep runs
+    assert len(run_sweep(cfg, progress=False, plots=False)) == 4
+
+
+def test_link_sweep_configs_plot_declared_metrics():
+    from lasco_sionna.sweep.config import check_plots  # noqa: PLC0415
+    link_metrics = ("ber", "bler", "num_bits", "num_blocks", "goodput_bps",
+                    "goodput_bps_per_hz", "sum_rate", "min_rate", "sinr_db",
+                    "feedback_bits_per_user")
+    configs = os.path.join(os.path.dirname(__file__), "..", "sims", "configs")
+    for name in ("quickstart", "lasco_link", "lasco_link_ft", "toy"):
+        cfg = load_config(os.path.join(configs, f"{name}.yaml"))
+        metrics = ("ber", "ber_theory") if name == "toy" else link_metrics
+        check_plots(cfg.plots, list(cfg.fixed) + list(cfg.grid), metrics)
 
 
 def test_mismatching_config_is_refused(tmp_path):
@@ -179,6 +301,10 @@ def test_cli_overrides_and_bad_executor(tmp_path):
         load_config(cfg, ["seed"])
     with pytest.raises(ValueError, match="unknown key 'colour'"):
         load_config(cfg, ["colour=red"])
+    with pytest.raises(ValueError, match=r"override 'grid.ebno_db=\[0, 1'"
+                                         ": the value is not valid YAML"):
+        load_config(cfg, ["grid.ebno_db=[0, 1"])
+    assert main([cfg, "--set", "grid.ebno_db=[0, 1"]) == 2
 
 
 def test_zero_error_floor():
@@ -247,3 +373,21 @@ def test_printed_table_names_values_and_keeps_grid_order():
                                          "not in the results"):
         format_table(parse_config({**cfg.to_dict(), "table": ["rate"]}),
                      table)
+
+
+def test_failed_points_on_ray_are_recorded(tmp_path):
+    ray = pytest.importorskip("ray")
+    cfg = parse_config(toy(tmp_path, grid={"modulation": ["bpsk", "8psk"],
+                                           "ebno_db": [0.0, 4.0]}))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        with pytest.raises(PointError, match=r"(?s)2 of 4 point.*ValueError: "
+                                             r"`modulation`='8psk'"):
+            run_sweep(cfg, executor="ray", progress=False, plots=False)
+    finally:
+        ray.shutdown()
+    assert list(pd.read_csv(tmp_path / "out" / "results.csv").modulation) \
+        == ["bpsk", "bpsk"]
+    failures = pd.read_csv(tmp_path / "out" / "failures.csv")
+    assert list(failures.modulation) == ["8psk", "8psk"]
+    assert "Traceback" in failures.traceback[0]

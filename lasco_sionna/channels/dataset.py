@@ -20,7 +20,8 @@ from lasco_sionna.channels.environment import Environment
 from lasco_sionna.channels.splits import (RULES, SPLITS, check_fractions,
                                           split_samples)
 from lasco_sionna.utils.io import atomic_path
-from lasco_sionna.utils.validation import check_choice, check_positive
+from lasco_sionna.utils.validation import (check_choice, check_positive,
+                                           check_seed)
 
 #: Version of the on-disk format (part of the cache key). 2: continuous
 #: ray-traced UE positions, several BS sites, splits by location or drop
@@ -350,9 +351,7 @@ def build_dataset(environment, num_samples, seed=None, num_time_steps=1,
                         f"{type(environment).__name__}")
     check_positive("num_samples", num_samples, integer=True)
     seed = environment.seed if seed is None else seed
-    check_positive("seed", seed, integer=True, allow_zero=True)
-    if seed >= 2 ** 32:
-        raise ValueError(f"`seed` must be < 2**32, got {seed}")
+    check_seed("seed", seed)
     check_positive("num_time_steps", num_time_steps, integer=True)
     if sampling_frequency is not None:
         check_positive("sampling_frequency", sampling_frequency)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lasco_sionna.channels.config import BSArray, Numerology
-from lasco_sionna.utils.validation import check_choice, check_positive
+from lasco_sionna.utils.validation import (check_choice, check_positive,
+                                           check_seed)
 
 
 @dataclass
@@ -104,7 +105,7 @@ class Environment(ABC):
         if not isinstance(bs_array, BSArray):
             raise TypeError("`bs_array` must be a BSArray, got "
                             f"{type(bs_array).__name__}")
-        check_positive("seed", seed, integer=True, allow_zero=True)
+        check_seed("seed", seed)
         self.name = name
         self.numerology = numerology
         self.bs_array = bs_array
@@ -173,7 +174,7 @@ class Environment(ABC):
         check_positive("num_samples", num_samples, integer=True)
         check_positive("num_time_steps", num_time_steps, integer=True)
         seed = self.seed if seed is None else seed
-        check_positive("seed", seed, integer=True, allow_zero=True)
+        check_seed("seed", seed)
         if sampling_frequency is None:
             sampling_frequency = 1.0 / self.numerology.slot_duration
         check_positive("sampling_frequency", sampling_frequency)
@@ -200,7 +201,7 @@ class Environment(ABC):
 _REGISTRY = {}
 
 
-def register_environment(name, factory, kind, description=""):
+def register_environment(name, factory, kind, description="", fixed=None):
     """Register an environment factory under ``name``
 
     Input
@@ -216,11 +217,15 @@ def register_environment(name, factory, kind, description=""):
 
     description : `str`
         One line shown by :func:`list_environments`
+
+    fixed : `None` (default) | `dict`
+        Parameters the name stands for (e.g. ``{"model": "C"}`` for
+        ``"cdl-c"``): :func:`get_environment` refuses other values
     """
     if name in _REGISTRY:
         raise ValueError(f"environment {name!r} is already registered")
     check_choice("kind", kind, ("stochastic", "raytraced"))
-    _REGISTRY[name] = (factory, kind, description)
+    _REGISTRY[name] = (factory, kind, description, dict(fixed or {}))
 
 
 def list_environments(kind=None):
@@ -239,7 +244,7 @@ def list_environments(kind=None):
     _ensure_builtin()
     out = {}
     for name in sorted(_REGISTRY):
-        _, env_kind, desc = _REGISTRY[name]
+        _, env_kind, desc, _ = _REGISTRY[name]
         if kind is None or env_kind == kind:
             out[name] = desc
     return out
@@ -255,7 +260,9 @@ def get_environment(name, **kwargs):
 
     kwargs :
         Passed to the factory (e.g. ``numerology``, ``bs_array``, ``seed``).
-        Unknown keyword arguments raise `TypeError`.
+        Unknown keyword arguments raise `TypeError`; a parameter the name
+        fixes (``model`` of ``"cdl-c"``) may only be repeated, not changed
+        (`ValueError`).
 
     Output
     ------
@@ -265,7 +272,13 @@ def get_environment(name, **kwargs):
     if name not in _REGISTRY:
         raise ValueError(f"unknown environment {name!r}; valid names: "
                          + ", ".join(sorted(_REGISTRY)))
-    factory = _REGISTRY[name][0]
+    factory, _, _, fixed = _REGISTRY[name]
+    for key, value in fixed.items():
+        if key in kwargs and kwargs[key] != value:
+            raise ValueError(f"environment {name!r} has {key}={value!r}, "
+                             f"got {key}={kwargs[key]!r}; choose the "
+                             "environment by its name (see "
+                             "list_environments())")
     return factory(name=name, **kwargs)
 
 

@@ -13,7 +13,8 @@ import numpy as np
 from lasco_sionna.channels.config import BSArray, Numerology
 from lasco_sionna.channels.environment import Environment, register_environment
 from lasco_sionna.channels.rt_worker import get_worker
-from lasco_sionna.utils.validation import check_choice, check_positive
+from lasco_sionna.utils.validation import (check_choice, check_number,
+                                           check_positive)
 
 #: Batch size of the replacement drops for UEs without paths
 _SPARE_BATCH = 16
@@ -143,7 +144,7 @@ class RayTracedEnvironment(Environment):
         self.ue_height = float(check_positive("ue_height", ue_height))
         self.ue_speed = float(check_positive("ue_speed", ue_speed,
                                              allow_zero=True))
-        self.min_gain_db = float(min_gain_db)
+        self.min_gain_db = float(check_number("min_gain_db", min_gain_db))
         self.min_ue_distance = float(check_positive(
             "min_ue_distance", min_ue_distance, allow_zero=True))
         self.max_ue_distance = None if max_ue_distance is None else float(
@@ -409,7 +410,7 @@ def _register_builtin():
                  f"{sites} BS sites 25 m above roof or ground (centre and a "
                  "ring around it)")
         register_environment(f"rt-{scene}", factory, "raytraced",
-                             f"{desc}; {where}")
+                             f"{desc}; {where}", fixed={"scene": scene})
 
 
 _register_builtin()

@@ -14,7 +14,8 @@ from sionna.phy.channel.tr38901 import CDL, RMa, UMa, UMi, PanelArray
 from lasco_sionna.channels.config import BSArray, Numerology
 from lasco_sionna.channels.environment import Environment, register_environment
 from lasco_sionna.utils.rng import sionna_seed
-from lasco_sionna.utils.validation import check_choice, check_positive
+from lasco_sionna.utils.validation import (check_choice, check_number,
+                                           check_positive)
 
 CDL_MODELS = ("A", "B", "C", "D", "E")
 SYSTEM_LEVEL_SCENARIOS = {"umi": UMi, "uma": UMa, "rma": RMa}
@@ -176,6 +177,7 @@ class CDLEnvironment(StochasticEnvironment):
         if max_speed < min_speed:
             raise ValueError(f"`max_speed`={max_speed} must be >= "
                              f"`min_speed`={min_speed}")
+        check_number("bs_yaw_deg", bs_yaw_deg)
         check_positive("bs_yaw_jitter_deg", bs_yaw_jitter_deg, allow_zero=True)
         check_positive("yaw_block", yaw_block, integer=True)
         self.model = model
@@ -353,7 +355,7 @@ def _register_builtin():
         register_environment(
             f"cdl-{m.lower()}",
             functools.partial(CDLEnvironment, model=m),
-            kind="stochastic",
+            kind="stochastic", fixed={"model": m},
             description=f"TR 38.901 CDL-{m}, 300 ns delay spread (configurable)")
     for sc in SYSTEM_LEVEL_SCENARIOS:
         for los, suffix, what in ((None, "", "LoS/NLoS per 38.901"),
@@ -363,7 +365,7 @@ def _register_builtin():
                 f"{sc}{suffix}",
                 functools.partial(SystemLevelEnvironment, scenario=sc,
                                   los=los),
-                kind="stochastic",
+                kind="stochastic", fixed={"scenario": sc, "los": los},
                 description=f"TR 38.901 {sc.upper()} sector drops, {what}")
 
 

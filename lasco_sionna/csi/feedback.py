@@ -5,14 +5,13 @@
 
 from abc import abstractmethod
 
-import numpy as np
 import tensorflow as tf
 from sionna.phy import Block
 from sionna.phy.fec.utils import bin2int_tf, int2bin_tf
 
 from lasco_sionna.csi.representation import (
     angular_delay_to_spatial_frequency, spatial_frequency_to_angular_delay)
-from lasco_sionna.utils.validation import (check_channel_tensor, check_finite,
+from lasco_sionna.utils.validation import (check_channel_tensor,
                                            check_positive, split_spec)
 
 
@@ -76,18 +75,13 @@ class CSIFeedback(Block):
     def check_input(self, h):
         """Validate a channel tensor (dtype, trailing shape, NaN/Inf)
 
-        NaN/Inf can only be detected on concrete values (eager execution);
-        inside a graph the check is skipped.
+        Inside a graph, NaN/Inf raise when the returned tensor is computed.
         """
-        check_channel_tensor("h", h, last_dims=(self.num_bs_ant,
-                                                self.fft_size))
-        if tf.executing_eagerly() or isinstance(h, np.ndarray):
-            check_finite("h", np.asarray(h))
-        return h
+        return check_channel_tensor("h", h, last_dims=(self.num_bs_ant,
+                                                       self.fft_size))
 
     def _prepare(self, h):
-        self.check_input(h)
-        return tf.cast(h, self.cdtype)
+        return tf.cast(self.check_input(h), self.cdtype)
 
     def call(self, h):
         h = self._prepare(h)

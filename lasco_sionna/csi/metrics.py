@@ -11,8 +11,8 @@ from lasco_sionna.utils.validation import check_channel_tensor, check_positive
 def _check_pair(h, h_hat):
     h = tf.convert_to_tensor(h)
     h_hat = tf.convert_to_tensor(h_hat)
-    check_channel_tensor("h", h, last_dims=(None, None))
-    check_channel_tensor("h_hat", h_hat, last_dims=(None, None))
+    h = check_channel_tensor("h", h, last_dims=(None, None))
+    h_hat = check_channel_tensor("h_hat", h_hat, last_dims=(None, None))
     if tuple(h.shape) != tuple(h_hat.shape):
         raise ValueError(f"`h` and `h_hat` must have the same shape, got "
                          f"{tuple(h.shape)} and {tuple(h_hat.shape)}")

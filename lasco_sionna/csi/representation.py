@@ -49,7 +49,7 @@ def spatial_frequency_to_angular_delay(h, num_taps=32, precision=None):
         ``||a|| = ||h||``)
     """
     h = tf.convert_to_tensor(h)
-    check_channel_tensor("h", h, last_dims=(None, None))
+    h = check_channel_tensor("h", h, last_dims=(None, None))
     fft_size = h.shape[-1]
     check_positive("num_taps", num_taps, integer=True)
     if fft_size is not None and num_taps > fft_size:
@@ -94,7 +94,7 @@ def truncation_nmse(h, num_taps=32, precision=None):
         Linear NMSE per channel, in [0, 1] (0 for an all-zero channel)
     """
     h = tf.convert_to_tensor(h)
-    check_channel_tensor("h", h, last_dims=(None, None))
+    h = check_channel_tensor("h", h, last_dims=(None, None))
     check_positive("num_taps", num_taps, integer=True)
     if h.shape[-1] is not None and num_taps > h.shape[-1]:
         raise ValueError(f"`num_taps`={num_taps} must be <= fft_size="
@@ -131,7 +131,7 @@ def angular_delay_to_spatial_frequency(a, fft_size, precision=None):
         Channels over antennas and centred subcarriers
     """
     a = tf.convert_to_tensor(a)
-    check_channel_tensor("a", a, last_dims=(None, None))
+    a = check_channel_tensor("a", a, last_dims=(None, None))
     check_positive("fft_size", fft_size, integer=True)
     num_taps = a.shape[-1]
     if num_taps is not None and num_taps > fft_size:
@@ -163,7 +163,7 @@ def complex_to_real_image(x):
         ``y[..., 0, :, :] = Re(x)``, ``y[..., 1, :, :] = Im(x)``
     """
     x = tf.convert_to_tensor(x)
-    check_channel_tensor("x", x, last_dims=(None, None))
+    x = check_channel_tensor("x", x, last_dims=(None, None))
     # [..., 2, m, n]
     return tf.stack([tf.math.real(x), tf.math.imag(x)], axis=-3)
 

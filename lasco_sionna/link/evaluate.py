@@ -8,7 +8,8 @@ import pandas as pd
 import tensorflow as tf
 from sionna.phy.utils import sim_ber
 
-from lasco_sionna.utils.validation import check_choice, check_positive
+from lasco_sionna.utils.validation import (check_choice, check_finite,
+                                           check_positive)
 
 
 def evaluate_link(link, ebno_dbs, batch_size, max_mc_iter=20,
@@ -58,6 +59,7 @@ def evaluate_link(link, ebno_dbs, batch_size, max_mc_iter=20,
     ebno_dbs = [float(e) for e in np.atleast_1d(ebno_dbs)]
     if not ebno_dbs:
         raise ValueError("`ebno_dbs` must hold at least one value")
+    check_finite("ebno_dbs", ebno_dbs)
     check_positive("batch_size", batch_size, integer=True)
     check_positive("max_mc_iter", max_mc_iter, integer=True)
     check_positive("num_target_block_errors", num_target_block_errors,

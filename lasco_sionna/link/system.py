@@ -21,7 +21,7 @@ from lasco_sionna.channels.config import Numerology
 from lasco_sionna.csi.feedback import CSIFeedback, get_csi_feedback
 from lasco_sionna.precoding import LinearPrecodedChannel, get_precoder
 from lasco_sionna.utils.validation import (check_channel_tensor, check_choice,
-                                           check_positive)
+                                           check_finite, check_positive)
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ class MUMIMOOFDMLink(Block):
                          precision=self.precision)
 
     def _check_channel(self, h, batch_size):
-        check_channel_tensor(
+        h = check_channel_tensor(
             "channel output", h, rank=7,
             last_dims=(self.config.num_users, 1, 1, self.num_bs_ant, None,
                        self.numerology.fft_size))
@@ -250,6 +250,7 @@ class MUMIMOOFDMLink(Block):
                              f"needs {self.config.feedback_delay + 1} channel "
                              f"snapshots, the channel provides {h.shape[5]}")
         del batch_size
+        return h
 
     def precoded_channel(self, batch_size, no):
         # pylint: disable=line-too-long
@@ -274,8 +275,7 @@ class MUMIMOOFDMLink(Block):
         h_eff : [batch_size, num_users, 1, 1, num_users, 1, num_effective_subcarriers], `tf.complex`
             Actual effective channel after precoding
         """
-        h_all = self.channel(batch_size)
-        self._check_channel(h_all, batch_size)
+        h_all = self._check_channel(self.channel(batch_size), batch_size)
         h_all = tf.cast(h_all, self.cdtype)
         d = self.config.feedback_delay
         # [batch_size, num_users, 1, 1, num_bs_ant, 1, fft_size]
@@ -322,7 +322,11 @@ class MUMIMOOFDMLink(Block):
             achievable rate ``mean_f log2(1 + sinr_f)`` [bit/s/Hz]
         """
         k = self.config.num_users
-        no = self.noise_variance(ebno_db)
+        if not tf.is_tensor(batch_size) or tf.executing_eagerly():
+            check_positive("batch_size", batch_size.numpy().item()
+                           if tf.is_tensor(batch_size) else batch_size,
+                           integer=True)
+        no = self.noise_variance(check_finite("ebno_db", ebno_db))
 
         b = self._source([batch_size, 1, k, self.num_info_bits])
         c = self._encoder(b) if self.config.coded else b

@@ -7,6 +7,8 @@ from lasco_sionna.models.lookup import LookupDecoder
 from lasco_sionna.models.pretrained import (list_pretrained, load_pretrained,
                                             load_source_covariance,
                                             save_compact_weights,
-                                            save_source_covariance)
+                                            save_source_covariance,
+                                            stamp_weights_sha256,
+                                            write_pretrained_record)
 from lasco_sionna.models.baselines import ConvAutoencoder
 from lasco_sionna.models.training import fit, nmse_loss

@@ -5,6 +5,7 @@
 
 import json
 import os
+import warnings
 
 import h5py
 import keras
@@ -13,40 +14,85 @@ import numpy as np
 from lasco_sionna.models.encoder import LinearProjectionEncoder
 from lasco_sionna.models.lam import TransformerLAM
 from lasco_sionna.models.sam import MixerSAM
-from lasco_sionna.utils.io import atomic_path
+from lasco_sionna.utils.io import atomic_path, file_sha256
 
 #: Directory of the shipped ``<name>.weights.h5`` + ``<name>.json`` files
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
 _DECODERS = {"lam": TransformerLAM, "sam": MixerSAM}
 
 
+#: Command that writes the SHA-256 of every shipped weights file into its record
+STAMP_COMMAND = "python sims/stamp_weights.py"
+
+
+def _read_record(path):
+    """The JSON training record at ``path``; `ValueError` naming the file if unreadable"""
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"pretrained record {path} is unreadable: {e}") \
+            from e
+    if not isinstance(record, dict) or record.get("model") not in _DECODERS:
+        raise ValueError(f"pretrained record {path} must be a JSON object "
+                         f"with 'model' in {sorted(_DECODERS)}")
+    return record
+
+
+def _record_paths(name_or_path):
+    """``(record.json, weights.h5)`` of a shipped name or of a path to either file"""
+    path = os.fspath(name_or_path)
+    if os.sep not in path and not path.endswith((".json", ".weights.h5")):
+        json_path = os.path.join(WEIGHTS_DIR, f"{path}.json")
+        if not os.path.isfile(json_path):
+            raise ValueError(f"unknown pretrained model {path!r}; available: "
+                             + (", ".join(list_pretrained()) or "none")
+                             + " (or pass the path of a .json record)")
+    else:
+        if path.endswith(".weights.h5"):
+            path = path[:-len(".weights.h5")] + ".json"
+        json_path = path
+        if not os.path.isfile(json_path):
+            raise FileNotFoundError(f"pretrained record {json_path} does not "
+                                    "exist")
+    return json_path, json_path[:-len(".json")] + ".weights.h5"
+
+
 def list_pretrained():
     """Shipped models
+
+    A record that cannot be read is skipped with a warning naming its file.
 
     Output
     ------
     models : `dict`
         ``{name: record}`` where ``record`` holds the model and encoder
-        configs, the source environments, steps, wall time and validation
-        NMSE per source environment
+        configs, the source environments, steps, wall time, validation
+        NMSE per source environment and the ``sha256`` of the weights file
     """
     out = {}
     if os.path.isdir(WEIGHTS_DIR):
         for fname in sorted(os.listdir(WEIGHTS_DIR)):
             if fname.endswith(".json"):
-                with open(os.path.join(WEIGHTS_DIR, fname),
-                          encoding="utf-8") as f:
-                    out[fname[:-5]] = json.load(f)
+                try:
+                    out[fname[:-5]] = _read_record(
+                        os.path.join(WEIGHTS_DIR, fname))
+                except ValueError as e:
+                    warnings.warn(f"skipped: {e}", stacklevel=2)
     return out
 
 
 def load_pretrained(name):
-    """Load a shipped model (offline)
+    """Load a shipped model (offline), or one exported elsewhere
+
+    The weights file must match the SHA-256 stored in its record.
 
     Input
     -----
-    name : `str`
-        e.g. ``"lam-cr16"`` (see :func:`list_pretrained`)
+    name : `str` | `os.PathLike`
+        A shipped name, e.g. ``"lam-cr16"`` (see :func:`list_pretrained`),
+        or the path of a ``<name>.json`` record (or of its
+        ``<name>.weights.h5``, next to the record)
 
     Output
     ------
@@ -59,17 +105,102 @@ def load_pretrained(name):
     record : `dict`
         Training record
     """
-    available = list_pretrained()
-    if name not in available:
-        raise ValueError(f"unknown pretrained model {name!r}; available: "
-                         + (", ".join(available) or "none"))
-    record = available[name]
+    json_path, weights_path = _record_paths(name)
+    record = _read_record(json_path)
+    check_weights_sha256(record, weights_path)
     encoder = LinearProjectionEncoder.from_config(record["encoder"])
     decoder = _DECODERS[record["model"]].from_config(record["decoder"])
     inp = keras.Input((2, encoder.num_ant, encoder.num_taps))
     model = keras.Model(inp, decoder(inp))
-    model.load_weights(os.path.join(WEIGHTS_DIR, f"{name}.weights.h5"))
+    try:
+        model.load_weights(weights_path)
+    except (OSError, ValueError, KeyError) as e:
+        raise ValueError(f"weights file {weights_path} does not fit the "
+                         f"model of {json_path}: {e}") from e
     return encoder, decoder, record
+
+
+def check_weights_sha256(record, weights_path):
+    """Raise `ValueError` naming the file unless ``weights_path`` matches ``record["sha256"]``
+
+    Input
+    -----
+    record : `dict`
+        Training record (see :func:`write_pretrained_record`)
+
+    weights_path : `str`
+        The ``.weights.h5`` file
+    """
+    if not os.path.isfile(weights_path):
+        raise FileNotFoundError(f"weights file {weights_path} does not exist")
+    if "sha256" not in record:
+        raise ValueError(f"the record of {weights_path} has no 'sha256' of "
+                         f"the weights; stamp it with `{STAMP_COMMAND}`")
+    digest = file_sha256(weights_path)
+    if digest != record["sha256"]:
+        raise ValueError(f"weights file {weights_path} is corrupted or was "
+                         f"replaced: SHA-256 {digest}, its record says "
+                         f"{record['sha256']}")
+
+
+def write_pretrained_record(record, weights_path):
+    """Write ``<name>.json`` next to ``<name>.weights.h5``, with the weights' SHA-256
+
+    The write is atomic; ``record`` is not modified.
+
+    Input
+    -----
+    record : `dict`
+        Training record (JSON-serialisable; other values are stored as
+        `str`)
+
+    weights_path : `str`
+        The ``.weights.h5`` file the record describes
+
+    Output
+    ------
+    path : `str`
+        The record written
+    """
+    weights_path = os.fspath(weights_path)
+    if not weights_path.endswith(".weights.h5"):
+        raise ValueError("`weights_path` must end in '.weights.h5', got "
+                         f"{weights_path!r}")
+    record = {**record, "sha256": file_sha256(weights_path)}
+    path = weights_path[:-len(".weights.h5")] + ".json"
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=1, default=str)
+    return path
+
+
+def stamp_weights_sha256(weights_dir=None):
+    """(Re)write the SHA-256 of every ``<name>.weights.h5`` into its ``<name>.json``
+
+    For records written before the hash was part of them, or weights
+    replaced on purpose. Unreadable records raise `ValueError`.
+
+    Input
+    -----
+    weights_dir : `None` (default) | `str`
+        Folder of the records; `None` is the package's
+
+    Output
+    ------
+    stamped : `list` of `str`
+        Records written
+    """
+    weights_dir = weights_dir or WEIGHTS_DIR
+    stamped = []
+    for fname in sorted(os.listdir(weights_dir)):
+        if fname.endswith(".json"):
+            path = os.path.join(weights_dir, fname)
+            weights_path = path[:-len(".json")] + ".weights.h5"
+            if not os.path.isfile(weights_path):
+                raise FileNotFoundError(f"record {path} has no weights file "
+                                        f"{weights_path}")
+            stamped.append(write_pretrained_record(_read_record(path),
+                                                   weights_path))
+    return stamped
 
 
 def save_compact_weights(model, path):

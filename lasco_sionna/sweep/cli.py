@@ -8,10 +8,12 @@ import sys
 
 import pandas as pd
 
-from lasco_sionna.sweep.config import expand, load_config
-from lasco_sionna.utils.executors import get_executor
+from lasco_sionna.sweep.config import check_plots, expand, load_config
+from lasco_sionna.utils.executors import (PointError, get_executor,
+                                          load_evaluator)
 from lasco_sionna.sweep.plots import plot_results
 from lasco_sionna.sweep.store import ResultStore
+from lasco_sionna.utils.validation import check_positive
 
 
 def run_sweep(config, executor="local", num_workers=None, overwrite=False,
@@ -45,19 +47,57 @@ def run_sweep(config, executor="local", num_workers=None, overwrite=False,
     ------
     table : `pandas.DataFrame`
         All finished points
+
+    Note
+    ----
+    A point that raises (or returns a metric named like a parameter) is
+    kept in ``<output>/failures.csv``, the other points still run, and
+    :class:`~lasco_sionna.utils.executors.PointError` is raised at the end;
+    the failed points are run again on resume. Plots are checked before
+    the run, against the parameters and, if the evaluator declares them as
+    its ``metrics`` attribute, the metrics.
     """
+    if max_points is not None:
+        check_positive("max_points", max_points, integer=True)
+    executor = get_executor(executor, num_workers, progress)
+    if plots:
+        check_plots(config.plots, list(config.fixed) + list(config.grid),
+                    getattr(load_evaluator(config.evaluator), "metrics",
+                            None), where=f"sweep {config.name}")
     store = ResultStore(config, overwrite=overwrite)
     done = store.done_ids()
     todo = [p for p in expand(config) if p["point_id"] not in done]
     if max_points is not None:
         todo = todo[:max_points]
+    failed = []
+
+    def on_error(point, summary, trace=""):
+        failed.append(f"{point['point_id']}: {summary}")
+        store.record_failure(point, summary, trace)
+
+    def on_result(point, metrics, elapsed_s):
+        try:
+            store.record(point, metrics, elapsed_s)
+        except ValueError as e:
+            on_error(point, f"ValueError: {e}")
     if todo:
-        get_executor(executor, num_workers, progress).run(
-            config.evaluator, todo, store.record)
+        executor.run(config.evaluator, todo, on_result, on_error)
     table = store.table()
     if plots:
         plot_results(config.display(table), config.plots, config.output)
+    if failed:
+        raise PointError(f"{len(failed)} of {len(todo)} point(s) failed (see "
+                         f"{store.failures_path}; they run again on resume):"
+                         "\n" + "\n".join(failed))
     return table
+
+
+def _positive_int(text):
+    try:
+        return check_positive("--max-points", int(text), integer=True)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer >= 1, got {text!r}") from e
 
 
 def format_table(config, table):
@@ -116,8 +156,8 @@ def main(argv=None):
     ap.add_argument("--overwrite", action="store_true",
                     help="discard earlier results in the output directory")
     ap.add_argument("--no-plots", action="store_true")
-    ap.add_argument("--max-points", type=int, default=None,
-                    help="stop after this many new points")
+    ap.add_argument("--max-points", type=_positive_int, default=None,
+                    help="stop after this many new points (>= 1)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override, e.g. fixed.dataset_size=100 or "
                          "grid.ebno_db=[0,5] (repeatable)")
@@ -130,12 +170,23 @@ def main(argv=None):
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    table = run_sweep(config, args.executor, args.workers, args.overwrite,
-                      not args.no_plots, args.max_points)
+    failure = None
+    try:
+        table = run_sweep(config, args.executor, args.workers,
+                          args.overwrite, not args.no_plots, args.max_points)
+    except PointError as e:
+        failure = e
+        table = ResultStore(config).table()
+    except (ValueError, ImportError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(format_table(config, table))
     print(f"\n{len(table)} points in {config.output}/results.csv"
           + ("" if args.no_plots else
              f"; plots: {', '.join(config.plots.get('y') or [])}"))
+    if failure is not None:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -34,11 +34,14 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 import os
 from dataclasses import dataclass, field
 
 import pandas as pd
 import yaml
+
+from lasco_sionna.utils.validation import check_seed
 
 TOP_LEVEL_KEYS = ("name", "output", "seed", "evaluator", "fixed", "grid",
                   "plots", "paired", "table")
@@ -164,9 +167,10 @@ def parse_config(raw, source="<dict>"):
         raise ValueError(f"{where}: `evaluator` must be 'module:function', "
                          f"got {evaluator!r}")
     seed = raw.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"{where}: `seed` must be an integer >= 0, got "
-                         f"{seed!r}")
+    try:
+        check_seed("seed", seed)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from e
     fixed = raw.get("fixed") or {}
     if not isinstance(fixed, dict):
         raise ValueError(f"{where}: `fixed` must be a mapping, got {fixed!r}")
@@ -186,13 +190,14 @@ def parse_config(raw, source="<dict>"):
         if reserved in fixed or reserved in grid:
             raise ValueError(f"{where}: {reserved!r} is set per point and "
                              "cannot be a parameter")
+    for key, value in [*((f"fixed.{k}", v) for k, v in fixed.items()),
+                       *((f"grid.{k}", v) for k, vs in grid.items()
+                         for v in vs)]:
+        if not _all_finite(value):
+            raise ValueError(f"{where}: `{key}` holds {value!r}; parameters "
+                             "must be finite (no NaN/Inf)")
     plots = raw.get("plots") or {}
-    if not isinstance(plots, dict):
-        raise ValueError(f"{where}: `plots` must be a mapping, got {plots!r}")
-    bad = sorted(set(plots) - set(PLOT_KEYS))
-    if bad:
-        raise ValueError(f"{where}: unknown plot key(s) {bad}; allowed: "
-                         + ", ".join(PLOT_KEYS))
+    check_plots(plots, list(fixed) + list(grid), where=where)
     labels = plots.get("labels") or {}
     if not isinstance(labels, dict):
         raise ValueError(f"{where}: plots.labels must be a mapping, got "
@@ -227,6 +232,74 @@ def parse_config(raw, source="<dict>"):
                        paired=list(paired), table=list(table))
 
 
+def _all_finite(value):
+    """`bool` : no NaN/Inf float anywhere in a parameter value"""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_all_finite(v) for v in value)
+    return True
+
+
+def check_plots(plots, parameters, metrics=None, where="sweep config"):
+    """Raise `ValueError` unless ``plots`` names columns the results will have
+
+    ``facet`` and ``hue`` must be parameters; ``x`` and ``y`` may also be
+    metrics, checked only if the evaluator declares them (a ``metrics``
+    attribute of the function), so that a typo fails before the run.
+
+    Input
+    -----
+    plots : `dict`
+        The ``plots`` section (see :func:`~lasco_sionna.sweep.plots.plot_results`)
+
+    parameters : `list` of `str`
+        Fixed and grid keys
+
+    metrics : `None` (default) | `list` of `str`
+        Metric names the evaluator returns; `None` if unknown
+
+    where : `str`
+        Prefix of the message
+    """
+    if not isinstance(plots, dict):
+        raise ValueError(f"{where}: `plots` must be a mapping, got {plots!r}")
+    bad = sorted(set(plots) - set(PLOT_KEYS))
+    if bad:
+        raise ValueError(f"{where}: unknown plot key(s) {bad}; allowed: "
+                         + ", ".join(PLOT_KEYS))
+    if not plots:
+        return
+    for key in ("y", "hue", "logy"):
+        if not isinstance(plots.get(key) or [], list):
+            raise ValueError(f"{where}: plot {key} must be a list, got "
+                             f"{plots[key]!r}")
+    params = list(parameters) + ["seed"]
+    columns = params + ([] if metrics is None else
+                        list(metrics) + ["elapsed_s"])
+    # Without x and y, the section only names values (labels) for tables
+    drawn = "x" in plots or "y" in plots
+    wanted = [("facet", plots.get("facet"), params),
+              *(("hue", h, params) for h in plots.get("hue") or []),
+              *([("x", plots.get("x"), columns)] if drawn else []),
+              *(("y", y, columns) for y in plots.get("y") or [])]
+    for key, name, allowed in wanted:
+        if name is None and key == "facet":
+            continue
+        checkable = allowed is params or metrics is not None
+        if name is None or (checkable and name not in allowed):
+            raise ValueError(f"{where}: plot {key}={name!r} is not "
+                             + ("a parameter" if allowed is params else
+                                "a parameter or metric")
+                             + " of the sweep; allowed: " + ", ".join(allowed))
+    stray = sorted(set(plots.get("logy") or []) - set(plots.get("y") or []))
+    if stray:
+        raise ValueError(f"{where}: plot logy {stray} must be among y "
+                         f"{plots.get('y') or []}")
+
+
 def apply_override(raw, assignment):
     """Apply one ``key=value`` override to a raw config `dict` (in place)
 
@@ -246,7 +319,11 @@ def apply_override(raw, assignment):
         if not isinstance(node, dict):
             raise ValueError(f"override {assignment!r}: {part!r} is not a "
                              "mapping")
-    node[parts[-1]] = yaml.safe_load(value)
+    try:
+        node[parts[-1]] = yaml.safe_load(value)
+    except yaml.YAMLError as e:
+        raise ValueError(f"override {assignment!r}: the value is not valid "
+                         f"YAML: {e}") from e
     return raw
 
 
@@ -291,6 +368,28 @@ def point_seed(sweep_seed, pid):
     return int(digest[:8], 16) % (2 ** 31 - 1)
 
 
+def _as_float(value):
+    """``value`` with every number as a `float` (to compare ``0`` and ``0.0``)"""
+    if isinstance(value, dict):
+        return {k: _as_float(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_float(v) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _unique(values):
+    """``values`` without repeats, numbers compared as floats"""
+    seen, out = set(), []
+    for value in values:
+        key = canonical(_as_float(value))
+        if key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out
+
+
 def expand(config):
     """All points of a sweep, in grid order
 
@@ -300,8 +399,10 @@ def expand(config):
         ``fixed`` + grid combination + ``seed`` + ``point_id``
     """
     keys = list(config.grid)
+    # Equal values written differently ([0, 0.0]) are one point: the first
+    grid = {k: _unique(config.grid[k]) for k in keys}
     points = []
-    for combo in itertools.product(*(config.grid[k] for k in keys)):
+    for combo in itertools.product(*(grid[k] for k in keys)):
         params = {**config.fixed, **dict(zip(keys, combo))}
         pid = point_id(params)
         # Paired keys do not change the draws (common random numbers)

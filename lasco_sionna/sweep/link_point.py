@@ -125,3 +125,9 @@ def evaluate_point(point):
     row = table.iloc[0].to_dict()
     row.pop("ebno_db")
     return row
+
+
+#: Metrics a point may return (checked against a sweep's plots before it runs)
+evaluate_point.metrics = ("ber", "bler", "num_bits", "num_blocks",
+                          "goodput_bps", "goodput_bps_per_hz", "sum_rate",
+                          "min_rate", "sinr_db", "feedback_bits_per_user")

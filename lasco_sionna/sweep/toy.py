@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from lasco_sionna.utils.validation import check_number, check_positive
+
 
 def evaluate_point(point):
     """Bit error rate of uncoded Gray-mapped BPSK/QPSK over AWGN
@@ -20,7 +22,7 @@ def evaluate_point(point):
     Output
     ------
     metrics : `dict`
-        ``ber``, ``ber_theory`` (``Q(sqrt(2 Eb/N0))``), ``num_bits``
+        ``ber``, ``ber_theory`` (``Q(sqrt(2 Eb/N0))``)
     """
     allowed = {"ebno_db", "modulation", "num_bits", "seed", "point_id"}
     unknown = sorted(set(point) - allowed)
@@ -31,8 +33,9 @@ def evaluate_point(point):
     if modulation not in ("bpsk", "qpsk"):
         raise ValueError(f"`modulation`={modulation!r} is not valid; "
                          "allowed: 'bpsk', 'qpsk'")
-    num_bits = int(point.get("num_bits", 100000))
-    ebno = 10 ** (float(point["ebno_db"]) / 10)
+    num_bits = check_positive("num_bits", point.get("num_bits", 100000),
+                              integer=True)
+    ebno = 10 ** (check_number("ebno_db", point["ebno_db"]) / 10)
     rng = np.random.default_rng(point.get("seed", 0))
     bits = rng.integers(0, 2, num_bits)
     # Gray QPSK = two BPSK branches with half the symbol energy each
@@ -40,5 +43,7 @@ def evaluate_point(point):
     noise = rng.standard_normal(num_bits) * math.sqrt(1 / (2 * ebno))
     ber = float(np.mean((x + noise < 0) != (bits == 1)))
     return {"ber": ber,
-            "ber_theory": 0.5 * math.erfc(math.sqrt(ebno)),
-            "num_bits": num_bits}
+            "ber_theory": 0.5 * math.erfc(math.sqrt(ebno))}
+
+
+evaluate_point.metrics = ("ber", "ber_theory")

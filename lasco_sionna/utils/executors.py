@@ -52,7 +52,7 @@ class LocalExecutor:
     def __init__(self, progress=True):
         self.progress = progress
 
-    def run(self, evaluator, points, on_result):
+    def run(self, evaluator, points, on_result, on_error=None):
         """Evaluate ``points``; call ``on_result(point, metrics, elapsed_s)`` for each
 
         Input
@@ -65,23 +65,48 @@ class LocalExecutor:
 
         on_result : `callable`
             Called as soon as a point finishes
+
+        on_error : `None` (default) | `callable`
+            Called as ``on_error(point, summary, traceback)`` when a point
+            raises, and the other points still run; `None` raises
+            :class:`PointError` at the first failure
         """
         fn = load_evaluator(evaluator)
         for point in tqdm(points, desc="sweep", unit="point",
                           disable=not self.progress):
-            try:
-                metrics, elapsed = _timed(fn, point)
-            except Exception as e:
-                raise PointError(f"point {point['point_id']} {point} failed: "
-                                 f"{e}") from e
-            on_result(point, metrics, elapsed)
+            failure = _handle(point, *_attempt(fn, point), on_result,
+                              on_error)
+            if failure is not None:
+                raise failure
+
+
+def _attempt(evaluator, point):
+    """``("ok", (metrics, elapsed_s))`` or ``("error", (summary, traceback))``"""
+    try:
+        return "ok", _timed(evaluator, point)
+    except Exception as e:  # pylint: disable=broad-except
+        return "error", (f"{type(e).__name__}: {e}", traceback.format_exc())
 
 
 def _ray_task(evaluator, point):
     try:
-        return "ok", _timed(load_evaluator(evaluator), point)
-    except Exception:  # pylint: disable=broad-except
-        return "error", traceback.format_exc()
+        fn = load_evaluator(evaluator)
+    except Exception as e:  # pylint: disable=broad-except
+        return "error", (f"{type(e).__name__}: {e}", traceback.format_exc())
+    return _attempt(fn, point)
+
+
+def _handle(point, status, value, on_result, on_error, where=""):
+    """Pass a finished point on; return a `PointError` to raise, or `None`"""
+    if status == "ok":
+        on_result(point, *value)
+        return None
+    summary, trace = value
+    if on_error is not None:
+        on_error(point, summary, trace)
+        return None
+    return PointError(f"point {point['point_id']} {point} failed{where}: "
+                      f"{summary}\n{trace}")
 
 
 class RayExecutor:
@@ -104,8 +129,9 @@ class RayExecutor:
         self.num_workers = num_workers
         self.progress = progress
 
-    def run(self, evaluator, points, on_result):
-        """Same contract as :meth:`LocalExecutor.run`"""
+    def run(self, evaluator, points, on_result, on_error=None):
+        """Same contract as :meth:`LocalExecutor.run` (without ``on_error``, the
+        other points still finish before the first failure is raised)"""
         try:
             import ray  # pylint: disable=import-outside-toplevel
         except ImportError as e:
@@ -125,12 +151,9 @@ class RayExecutor:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
                 point = pending.pop(done[0])
-                status, value = ray.get(done[0])
-                if status == "ok":
-                    on_result(point, *value)
-                elif failure is None:
-                    failure = PointError(f"point {point['point_id']} {point} "
-                                         f"failed on Ray:\n{value}")
+                failed = _handle(point, *ray.get(done[0]), on_result,
+                                 on_error, where=" on Ray")
+                failure = failure or failed
                 bar.update(1)
         if failure is not None:
             raise failure

@@ -1,9 +1,10 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-"""Atomic file writes: a killed process never leaves a half-written file"""
+"""File helpers: atomic writes (a killed process never leaves a half-written file) and checksums"""
 
 import contextlib
+import hashlib
 import os
 import tempfile
 
@@ -40,3 +41,12 @@ def atomic_path(path):
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def file_sha256(path, chunk_size=1 << 20):
+    """`str` : SHA-256 (hex) of the bytes of the file ``path``"""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk_size), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -4,8 +4,24 @@
 """Input validation with error messages that name the value and what is allowed"""
 
 import numbers
+import sys
 
 import numpy as np
+
+
+#: Seeds are integers in ``[0, MAX_SEED]`` (what NumPy's legacy seeding accepts)
+MAX_SEED = 2 ** 32 - 1
+
+
+def _check_number_type(name, value, integer):
+    kind = "integer" if integer else "number"
+    article = "an" if integer else "a"
+    ok_type = (isinstance(value, numbers.Integral) if integer
+               else isinstance(value, numbers.Real))
+    if isinstance(value, bool) or not ok_type:
+        raise ValueError(f"`{name}` must be {article} {kind}, got {value!r} "
+                         f"({type(value).__name__})")
+    return kind
 
 
 def check_positive(name, value, integer=False, allow_zero=False):
@@ -30,18 +46,45 @@ def check_positive(name, value, integer=False, allow_zero=False):
     value : `int` | `float`
         The value, unchanged
     """
-    kind = "integer" if integer else "number"
-    article = "an" if integer else "a"
-    ok_type = (isinstance(value, numbers.Integral) if integer
-               else isinstance(value, numbers.Real))
-    if isinstance(value, bool) or not ok_type:
-        raise ValueError(f"`{name}` must be {article} {kind}, got {value!r} "
-                         f"({type(value).__name__})")
+    kind = _check_number_type(name, value, integer)
     bound = ">= 0" if allow_zero else "> 0"
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"`{name}` must be a finite {kind} {bound}, "
                          f"got {value!r}")
     return value
+
+
+def check_number(name, value, integer=False, low=None, high=None):
+    """Raise `ValueError` unless ``value`` is a finite number in ``[low, high]``
+
+    Input
+    -----
+    name, value, integer :
+        See :func:`check_positive`
+
+    low, high : `None` (default) | `float`
+        Inclusive bounds (`None` = unbounded)
+
+    Output
+    ------
+    value : `int` | `float`
+        The value, unchanged
+    """
+    kind = _check_number_type(name, value, integer)
+    if not np.isfinite(float(value)) or \
+            (low is not None and value < low) or \
+            (high is not None and value > high):
+        allowed = f"a finite {kind}" + (
+            "" if low is None and high is None else
+            f" in [{'-inf' if low is None else low}, "
+            f"{'inf' if high is None else high}]")
+        raise ValueError(f"`{name}` must be {allowed}, got {value!r}")
+    return value
+
+
+def check_seed(name, value):
+    """Raise `ValueError` unless ``value`` is an integer seed in ``[0, MAX_SEED]``"""
+    return check_number(name, value, integer=True, low=0, high=MAX_SEED)
 
 
 def check_choice(name, value, allowed):
@@ -72,6 +115,8 @@ def check_channel_tensor(name, h, rank=None, last_dims=None):
     Output
     ------
     h : same as input
+        In a TensorFlow graph, ``h`` with a run-time finiteness assertion
+        attached: use the returned tensor
     """
     dtype = np.dtype(getattr(h.dtype, "as_numpy_dtype", h.dtype))
     if not np.issubdtype(dtype, np.complexfloating):
@@ -86,13 +131,47 @@ def check_channel_tensor(name, h, rank=None, last_dims=None):
             if want is not None and got is not None and want != got:
                 raise ValueError(f"`{name}` must end in dimensions "
                                  f"{tuple(last_dims)}, got shape {shape}")
-    return h
+    return check_finite(name, h)
 
 
 def check_finite(name, x):
-    """Raise `ValueError` if the NumPy array ``x`` holds NaN or Inf"""
-    x = np.asarray(x)
-    bad = ~np.isfinite(x)
+    """Raise `ValueError` if ``x`` holds NaN or Inf
+
+    NumPy arrays, numbers and eager tensors are checked at once. A
+    symbolic tensor (inside a ``tf.function``) gets a run-time assertion
+    that raises `tf.errors.InvalidArgumentError` with the same message.
+
+    Input
+    -----
+    name : `str`
+        Name used in the message
+
+    x : `np.ndarray` | `float` | `tf.Tensor`
+        Real or complex values
+
+    Output
+    ------
+    x : same as input
+        ``x``; in a graph, with the assertion attached (use the result)
+    """
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and tf.is_tensor(x):
+        if tf.executing_eagerly():
+            check_finite(name, x.numpy())
+            return x
+        parts = [tf.math.real(x), tf.math.imag(x)] if x.dtype.is_complex \
+            else [x]
+        if not x.dtype.is_floating and not x.dtype.is_complex:
+            return x
+        with tf.control_dependencies([
+                tf.debugging.assert_all_finite(
+                    p, f"`{name}` contains NaN/Inf entries") for p in parts]):
+            return tf.identity(x)
+    arr = np.asarray(x)
+    if not (np.issubdtype(arr.dtype, np.floating)
+            or np.issubdtype(arr.dtype, np.complexfloating)):
+        return x
+    bad = ~np.isfinite(arr)
     if bad.any():
         raise ValueError(f"`{name}` contains {int(bad.sum())} NaN/Inf "
                          f"entries (first at index "
