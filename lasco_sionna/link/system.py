@@ -106,7 +106,8 @@ class MUMIMOOFDMLink(Block):
     **SNR convention.** ``ebno_db`` is converted with Sionna's
     ``ebnodb2no(ebno_db, num_bits_per_symbol, coderate, resource_grid)``:
     each stream is sent with unit power through unit-norm precoding vectors
-    (total transmit power ``num_users`` per resource element), channels have
+    (total transmit power ``num_users`` per resource element; WMMSE and
+    max-min keep that total and split it across users), channels have
     unit mean gain per antenna (environments normalise per UE), and
     ``no = overhead / (num_users * ebno * coderate * num_bits_per_symbol)``
     with ``overhead`` = (CP + pilot) resource-element overhead. The
