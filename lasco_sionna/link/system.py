@@ -351,7 +351,10 @@ class MUMIMOOFDMLink(Block):
             tf.cast(llr > 0, self.rdtype)
 
         # [batch_size, 1, num_eff_sc, num_users, 1]
-        sinr = self._sinr(h_eff, no)
+        # Sionna 1.2.2 counts the interference twice with interference
+        # whitening (whitened noise already holds it); for single-antenna
+        # UEs the plain LMMSE SINR is exact: |h_k g_k|^2 / (sum_j!=k + no)
+        sinr = self._sinr(h_eff, no, interference_whitening=False)
         # [batch_size, num_eff_sc, num_users]
         sinr = sinr[:, 0, :, :, 0]
         log2 = tf.math.log(tf.cast(2.0, self.rdtype))
