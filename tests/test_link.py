@@ -134,8 +134,8 @@ def test_bad_input():
     with pytest.raises(ValueError, match="fft_size=64 must be a multiple"):
         MUMIMOOFDMLink(RayleighChannel(3, nt, 64), SMALL, nt,
                        LinkConfig(num_users=3))
-    with pytest.raises(ValueError, match="unknown precoder 'mrt'"):
-        MUMIMOOFDMLink(ch, SMALL, nt, LinkConfig(num_users=k), precoder="mrt")
+    with pytest.raises(ValueError, match="unknown precoder 'mrtt'"):
+        MUMIMOOFDMLink(ch, SMALL, nt, LinkConfig(num_users=k), precoder="mrtt")
     with pytest.raises(ValueError, match="receiver_csi"):
         LinkConfig(receiver_csi="genie")
     with pytest.raises(ValueError, match="coderate"):

@@ -106,7 +106,8 @@ class MUMIMOOFDMLink(Block):
     **SNR convention.** ``ebno_db`` is converted with Sionna's
     ``ebnodb2no(ebno_db, num_bits_per_symbol, coderate, resource_grid)``:
     each stream is sent with unit power through unit-norm precoding vectors
-    (total transmit power ``num_users`` per resource element), channels have
+    (total transmit power ``num_users`` per resource element; WMMSE and
+    max-min keep that total and split it across users), channels have
     unit mean gain per antenna (environments normalise per UE), and
     ``no = overhead / (num_users * ebno * coderate * num_bits_per_symbol)``
     with ``overhead`` = (CP + pilot) resource-element overhead. The
@@ -354,7 +355,10 @@ class MUMIMOOFDMLink(Block):
             tf.cast(llr > 0, self.rdtype)
 
         # [batch_size, 1, num_eff_sc, num_users, 1]
-        sinr = self._sinr(h_eff, no)
+        # Sionna 1.2.2 counts the interference twice with interference
+        # whitening (whitened noise already holds it); for single-antenna
+        # UEs the plain LMMSE SINR is exact: |h_k g_k|^2 / (sum_j!=k + no)
+        sinr = self._sinr(h_eff, no, interference_whitening=False)
         # [batch_size, num_eff_sc, num_users]
         sinr = sinr[:, 0, :, :, 0]
         log2 = tf.math.log(tf.cast(2.0, self.rdtype))

@@ -10,16 +10,78 @@ gives the effective channel ``h g`` of the *actual* channel. Sionna's
 :class:`~sionna.phy.ofdm.RZFPrecoder` computes ``g`` from the same channel it
 returns the effective channel for, which cannot model imperfect CSI at the
 transmitter; these classes separate the two.
+
+**Power.** The total transmit power per resource element is the number of
+streams ``K`` (Sionna's convention: unit power per stream). MRT, ZF and RZF
+give every stream power 1 through a unit-norm column; precoders that allocate
+power (:class:`~lasco_sionna.precoding.WMMSEPrecodedChannel`,
+:class:`~lasco_sionna.precoding.MaxMinPrecodedChannel`) return columns of
+squared norms ``p_k`` with ``sum_k p_k = K`` exactly. Effective channels, and
+hence SINRs and rates, include these powers.
 """
 
 from abc import abstractmethod
 
 import tensorflow as tf
-from sionna.phy.mimo import rzf_precoding_matrix
+from sionna.phy import config, dtypes
+from sionna.phy.mimo import cbf_precoding_matrix, rzf_precoding_matrix
 from sionna.phy.ofdm import PrecodedChannel
 from sionna.phy.utils import expand_to_rank
 
-from lasco_sionna.utils.validation import check_positive, split_spec
+from lasco_sionna.utils.validation import (check_finite_tensor, check_positive,
+                                           check_positive_tensor)
+
+
+def check_precoder_inputs(h, no, power, matrix_dims, precision=None):
+    # pylint: disable=line-too-long
+    r"""Checked and cast inputs of a batched precoding-matrix function
+
+    Input
+    -----
+    h : [..., num_users, num_tx_ant] (``matrix_dims`` = 2) or [..., num_subcarriers, num_users, num_tx_ant] (3), `tf.complex`
+        Channels; no NaN/Inf, known trailing dimensions
+
+    no : `float` | tensor broadcastable to ``h.shape[:-2]``, `tf.float`
+        Noise variance (> 0)
+
+    power : `float` | `tf.float`
+        Total transmit power (> 0)
+
+    matrix_dims : `int`
+        Trailing dimensions of ``h`` that must be known
+
+    precision : `None` (default) | "single" | "double"
+        Precision of the outputs
+
+    Output
+    ------
+    h : same shape as ``h``, `tf.complex`
+        Channels
+
+    no : ``h.shape[:-2]``, `tf.float`
+        Noise variance
+
+    power : [], `tf.float`
+        Total power
+    """
+    precision = precision or config.precision
+    rdtype = dtypes[precision]["tf"]["rdtype"]
+    h = check_finite_tensor("h", tf.cast(h, dtypes[precision]["tf"]["cdtype"]))
+    if h.shape.rank is None or h.shape.rank < matrix_dims \
+            or not h.shape[-matrix_dims:].is_fully_defined():
+        raise ValueError(f"`h` needs {matrix_dims} known trailing dimensions "
+                         f"[..., num_users, num_tx_ant], got {h.shape}")
+    if isinstance(power, (int, float)):
+        check_positive("power", power)
+    power = check_positive_tensor("power", tf.cast(power, rdtype))
+    no = check_positive_tensor("no", tf.cast(no, rdtype))
+    try:
+        no = tf.broadcast_to(no, tf.shape(h)[:-2])
+    except (ValueError, tf.errors.InvalidArgumentError) as e:
+        raise ValueError(f"`no` of shape {no.shape} does not broadcast to the "
+                         f"channels' leading dimensions {h.shape[:-2]}") \
+            from e
+    return h, no, power
 
 
 class LinearPrecodedChannel(PrecodedChannel):
@@ -49,7 +111,7 @@ class LinearPrecodedChannel(PrecodedChannel):
         Channel knowledge of the transmitter; ``h`` if `None`
 
     no : `None` (default) | `float` or [batch_size] tensor
-        Noise variance, used by noise-aware precoders
+        Noise variance, used by noise-aware precoders (required by them)
 
     Output
     ------
@@ -60,6 +122,36 @@ class LinearPrecodedChannel(PrecodedChannel):
     def __init__(self, resource_grid, stream_management, precision=None):
         super().__init__(resource_grid, stream_management,
                          precision=precision)
+
+    @property
+    def total_power(self):
+        """`int` : Total transmit power per resource element (= streams)"""
+        return int(self._stream_management.num_streams_per_tx)
+
+    def noise_variance(self, no, h_pc_desired):
+        # pylint: disable=line-too-long
+        r"""Checked noise variance, broadcast to one value per channel matrix
+
+        Input
+        -----
+        no : `None` | `float` or [batch_size] tensor
+            Noise variance (must be finite and > 0)
+
+        h_pc_desired : [batch_size, num_tx, num_ofdm_symbols, fft_size, num_streams_per_tx, num_tx_ant], `tf.complex`
+            Desired channels
+
+        Output
+        ------
+        no : [batch_size, num_tx, num_ofdm_symbols, fft_size], `tf.float`
+            Noise variance
+        """
+        if no is None:
+            raise ValueError(f"{type(self).__name__} needs the noise "
+                             "variance `no`")
+        no = check_positive_tensor("no", tf.cast(no, self.rdtype))
+        # [batch_size, num_tx, num_ofdm_symbols, fft_size]
+        no = expand_to_rank(no, 4, axis=-1)
+        return tf.broadcast_to(no, tf.shape(h_pc_desired)[:4])
 
     @abstractmethod
     def precoding_matrix(self, h_pc_desired, no=None):
@@ -77,7 +169,9 @@ class LinearPrecodedChannel(PrecodedChannel):
         Output
         ------
         g : [batch_size, num_tx, num_ofdm_symbols, fft_size, num_tx_ant, num_streams_per_tx], `tf.complex`
-            Precoding matrix with unit-norm columns
+            Precoding matrix; total power ``num_streams_per_tx`` per
+            resource element (unit-norm columns unless the precoder
+            allocates power)
         """
 
     def compute_precoding_matrix(self, h_hat, tx_power=None, no=None):
@@ -101,10 +195,12 @@ class LinearPrecodedChannel(PrecodedChannel):
         g : [batch_size, num_tx, num_ofdm_symbols, fft_size, num_tx_ant, num_streams_per_tx], `tf.complex`
             Precoding matrix
         """
-        h_hat = tf.cast(h_hat, self.cdtype)
+        h_hat = check_finite_tensor("h_hat", tf.cast(h_hat, self.cdtype))
         h_pc_desired = self.get_desired_channels(h_hat)
         g = self.precoding_matrix(h_pc_desired, no=no)
         if tx_power is not None:
+            tx_power = check_positive_tensor("tx_power",
+                                             tf.cast(tx_power, self.rdtype))
             g = self.apply_tx_power(g, tx_power)
         return g
 
@@ -134,8 +230,14 @@ class LinearPrecodedChannel(PrecodedChannel):
         return tf.transpose(x_precoded, [0, 1, 4, 2, 3])
 
     def call(self, h, tx_power=None, h_hat=None, no=None):
+        h = check_finite_tensor("h", tf.cast(h, self.cdtype))
         if h_hat is None:
             h_hat = h
+        h_hat = tf.cast(h_hat, self.cdtype)
+        if not h.shape[1:5].is_compatible_with(h_hat.shape[1:5]):
+            raise ValueError(f"`h` and `h_hat` must have the same receivers "
+                             f"and antennas, got shapes {tuple(h.shape)} and "
+                             f"{tuple(h_hat.shape)}")
         g = self.compute_precoding_matrix(h_hat, tx_power=tx_power, no=no)
         return self.compute_effective_channel(h, g)
 
@@ -179,15 +281,12 @@ class RZFPrecodedChannel(LinearPrecodedChannel):
 
     def precoding_matrix(self, h_pc_desired, no=None):
         if self.alpha == "mmse":
-            if no is None:
-                raise ValueError("RZF with alpha='mmse' needs the noise "
-                                 "variance `no`")
-            alpha = tf.cast(no, self.rdtype)
+            # [batch_size, num_tx, num_ofdm_symbols, fft_size]
+            alpha = self.noise_variance(no, h_pc_desired)
         else:
             alpha = tf.cast(self.alpha, self.rdtype)
-        # [batch_size, num_tx, num_ofdm_symbols, fft_size]
-        alpha = expand_to_rank(alpha, 4, axis=-1)
-        alpha = tf.broadcast_to(alpha, tf.shape(h_pc_desired)[:4])
+            # [batch_size, num_tx, num_ofdm_symbols, fft_size]
+            alpha = tf.broadcast_to(alpha, tf.shape(h_pc_desired)[:4])
         return rzf_precoding_matrix(h_pc_desired, alpha,
                                     precision=self.precision)
 
@@ -226,42 +325,34 @@ class ZFPrecodedChannel(RZFPrecodedChannel):
         return super().precoding_matrix(h_pc_desired, no=no)
 
 
-_PRECODERS = {"rzf": RZFPrecodedChannel, "zf": ZFPrecodedChannel}
+class MRTPrecodedChannel(LinearPrecodedChannel):
+    # pylint: disable=line-too-long
+    r"""Maximum-ratio transmission ``G = H^H``, unit-norm columns
 
+    Stream ``k`` is sent along ``h_k^H / ||h_k||``, the unit vector that
+    maximises user ``k``'s own gain ``|h_k g_k|^2`` (interference ignored).
+    Sionna calls it conjugate beamforming
+    (:func:`~sionna.phy.mimo.cbf_precoding_matrix`).
 
-def register_precoder(name, cls):
-    """Register a :class:`LinearPrecodedChannel` subclass under ``name``"""
-    if not (isinstance(cls, type) and issubclass(cls, LinearPrecodedChannel)):
-        raise TypeError(f"{cls!r} is not a LinearPrecodedChannel subclass")
-    if name in _PRECODERS:
-        raise ValueError(f"precoder {name!r} is already registered")
-    _PRECODERS[name] = cls
+    Parameters
+    ----------
+    resource_grid : :class:`~sionna.phy.ofdm.ResourceGrid`
+        Resource grid
 
+    stream_management : :class:`~sionna.phy.mimo.StreamManagement`
+        Stream management
 
-def get_precoder(spec, resource_grid, stream_management, precision=None):
-    """Build a precoder from a name or ``{"name": ..., **params}``
+    precision : `None` (default) | "single" | "double"
+        Precision of internal computations and outputs
 
     Input
     -----
-    spec : `str` | `dict`
-        e.g. ``"zf"``, ``"rzf"``, ``{"name": "rzf", "alpha": 0.1}``
-
-    resource_grid, stream_management, precision :
-        Passed to the precoder
+    See :class:`LinearPrecodedChannel`.
 
     Output
     ------
-    precoder : :class:`LinearPrecodedChannel`
+    See :class:`LinearPrecodedChannel`.
     """
-    if isinstance(spec, LinearPrecodedChannel):
-        return spec
-    name, params = split_spec("precoder (or a LinearPrecodedChannel)", spec)
-    if name not in _PRECODERS:
-        raise ValueError(f"unknown precoder {name!r}; valid names: "
-                         + ", ".join(sorted(_PRECODERS)))
-    try:
-        return _PRECODERS[name](resource_grid, stream_management,
-                                precision=precision, **params)
-    except TypeError as e:
-        raise TypeError(f"invalid parameters {params} for precoder "
-                        f"{name!r}: {e}") from None
+
+    def precoding_matrix(self, h_pc_desired, no=None):
+        return cbf_precoding_matrix(h_pc_desired, precision=self.precision)

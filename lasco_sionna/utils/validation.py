@@ -205,3 +205,71 @@ def split_spec(what, spec):
         return params.pop("name"), params
     raise ValueError(f"{what} spec must be a name or a dict with 'name', "
                      f"got {spec!r}")
+
+
+def check_finite_tensor(name, x):
+    """Check that a tensor holds no NaN/Inf
+
+    In eager execution a `ValueError` names the tensor and the first bad
+    entry (:func:`check_finite`); inside a graph a
+    ``tf.debugging.assert_all_finite`` raises `InvalidArgumentError` with the
+    tensor's name when the graph runs.
+
+    Input
+    -----
+    name : `str`
+        Name used in the message
+
+    x : `tf.Tensor` | `np.ndarray`
+        Real or complex tensor
+
+    Output
+    ------
+    x : `tf.Tensor`
+        The tensor (with the check attached in graph mode)
+    """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    x = tf.convert_to_tensor(x)
+    if tf.executing_eagerly():
+        check_finite(name, x.numpy())
+        return x
+    if x.dtype.is_complex:
+        tf.debugging.assert_all_finite(tf.math.real(x), f"`{name}` contains NaN/Inf")
+        tf.debugging.assert_all_finite(tf.math.imag(x), f"`{name}` contains NaN/Inf")
+        return x
+    return tf.debugging.assert_all_finite(x, f"`{name}` contains NaN/Inf")
+
+
+def check_positive_tensor(name, x):
+    """Check that every entry of a real tensor is finite and > 0
+
+    Eager: `ValueError` naming the tensor and the first bad value; graph:
+    ``tf.debugging`` assertions with the tensor's name.
+
+    Input
+    -----
+    name : `str`
+        Name used in the message
+
+    x : `float` | `tf.Tensor` | `np.ndarray`
+        Real tensor
+
+    Output
+    ------
+    x : `tf.Tensor`
+        The tensor
+    """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    x = tf.convert_to_tensor(x)
+    if tf.executing_eagerly():
+        v = np.asarray(x.numpy())
+        bad = ~(np.isfinite(v) & (v > 0))
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"`{name}` must be finite and > 0, got "
+                             f"{v[idx].item() if v.ndim else v.item()!r}"
+                             + (f" at index {idx}" if v.ndim else ""))
+        return x
+    tf.debugging.assert_all_finite(x, f"`{name}` contains NaN/Inf")
+    tf.debugging.assert_positive(x, f"`{name}` must be > 0")
+    return x
