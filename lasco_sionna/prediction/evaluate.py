@@ -98,7 +98,10 @@ def distance_to_limit(nmse, limit):
     ------
     distance_db : `dict` of [horizon] `np.float64`
         ``10 log10(nmse / limit)`` per predictor: 0 dB is the limit,
-        negative values beat it (a non-Jakes channel, or estimation noise)
+        negative values beat it. The Jakes Wiener limit is per entry: it is
+        the MMSE bound of noiseless histories (separable correlation); with
+        noisy histories a predictor that uses the sparsity of the delay
+        domain (mode "tap") also denoises and can go below it
     """
     limit = np.asarray(limit, np.float64)
     out = {}

@@ -18,7 +18,7 @@ def _toeplitz(r, order):
                      for i in range(order)], -2)
 
 
-def yule_walker(correlation, order):
+def yule_walker(correlation, order, regularization=0.0):
     # pylint: disable=line-too-long
     r"""AR(p) coefficients and innovation variance from an autocorrelation
 
@@ -33,6 +33,12 @@ def yule_walker(correlation, order):
     order : `int`
         :math:`p`
 
+    regularization : `float`, (default 0)
+        :math:`r(0)` is raised until the ``(p+1) x (p+1)`` Toeplitz matrix of
+        the correlation has eigenvalues of at least ``regularization *
+        r(0)``: a valid correlation, hence a stable AR model, even from a
+        noise-corrected estimate
+
     Output
     ------
     a : [..., order], `np.complex128`
@@ -41,7 +47,10 @@ def yule_walker(correlation, order):
     q : [...], `np.float64`
         Innovation variance (floored at ``1e-9 r(0)``)
     """
-    r = np.asarray(correlation, np.complex128)
+    r = np.array(correlation, np.complex128)
+    # Smallest eigenvalue of the (p+1) Toeplitz matrix: [...]
+    low = np.linalg.eigvalsh(_toeplitz(r, order + 1))[..., 0]
+    r[..., 0] += np.maximum(regularization * np.real(r[..., 0]) - low, 0.0)
     # [..., order, order]
     R = _toeplitz(r, order)
     a = np.linalg.solve(R, r[..., 1:order + 1, None])[..., 0]
@@ -156,6 +165,10 @@ class KalmanPredictor(LinearPredictor):
     mode : "element" | "tap" | "shared", (default "tap")
         Groups of entries sharing a model
 
+    regularization : `float`, (default 1e-3)
+        Relative loading of :math:`r(0)` in the Yule-Walker equations (a
+        stable AR model for nearly deterministic, slowly fading channels)
+
     precision : `None` (default) | "single" | "double"
         Precision of the computation and output
 
@@ -171,8 +184,10 @@ class KalmanPredictor(LinearPredictor):
     """
 
     def __init__(self, sequences, order, history_length, horizon=1,
-                 noise_variance=0.0, mode="tap", precision=None):
+                 noise_variance=0.0, mode="tap", regularization=1e-3,
+                 precision=None):
         check_positive("order", order, integer=True)
+        check_positive("regularization", regularization, allow_zero=True)
         check_positive("history_length", history_length, integer=True)
         check_positive("horizon", horizon, integer=True)
         check_positive("noise_variance", noise_variance, allow_zero=True)
@@ -184,7 +199,7 @@ class KalmanPredictor(LinearPredictor):
                              "the power of the training sequences "
                              f"(min {float(np.min(np.real(r[..., 0])))})")
         r[..., 0] = power
-        a, q = yule_walker(r, order)
+        a, q = yule_walker(r, order, regularization)
         c = kalman_coefficients(a, q, r, history_length, horizon,
                                 noise_variance)
         super().__init__(c, mode, precision=precision)
