@@ -10,6 +10,7 @@ from lasco_sionna.channels.environment import (ChannelSamples, Environment,
                                                normalize_per_sample,
                                                register_environment)
 from lasco_sionna.channels.stochastic import (CDLEnvironment,
-                                              SystemLevelEnvironment)
+                                              SystemLevelEnvironment,
+                                              TDLEnvironment, max_doppler)
 from lasco_sionna.channels.dataset import (ChannelDataset, DatasetChannel,
                                            build_dataset, default_cache_dir)

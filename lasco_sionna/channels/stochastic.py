@@ -1,15 +1,17 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-"""3GPP TR 38.901 stochastic environments: CDL-A..E, UMi, UMa and RMa"""
+"""3GPP TR 38.901 stochastic environments: CDL-A..E, TDL-A..E, UMi, UMa and RMa"""
 
 import functools
 
 import numpy as np
 import tensorflow as tf
 from sionna.phy import Block
-from sionna.phy.channel import cir_to_ofdm_channel, gen_single_sector_topology
-from sionna.phy.channel.tr38901 import CDL, RMa, UMa, UMi, PanelArray
+from sionna.phy.channel import (cir_to_ofdm_channel, exp_corr_mat,
+                                gen_single_sector_topology)
+from sionna.phy.channel.tr38901 import CDL, TDL, RMa, UMa, UMi, PanelArray
+from sionna.phy.constants import SPEED_OF_LIGHT
 
 from lasco_sionna.channels.config import BSArray, Numerology
 from lasco_sionna.channels.environment import Environment, register_environment
@@ -18,6 +20,7 @@ from lasco_sionna.utils.validation import (check_choice, check_number,
                                            check_positive)
 
 CDL_MODELS = ("A", "B", "C", "D", "E")
+TDL_MODELS = ("A", "B", "C", "D", "E")
 SYSTEM_LEVEL_SCENARIOS = {"umi": UMi, "uma": UMa, "rma": RMa}
 
 
@@ -38,6 +41,34 @@ def _panel_arrays(bs_array, carrier_frequency, precision=None):
                     carrier_frequency=carrier_frequency,
                     precision=precision)
     return bs, ut
+
+
+def _check_speeds(min_speed, max_speed):
+    """Raise `ValueError` unless ``0 <= min_speed <= max_speed`` (finite)"""
+    check_positive("min_speed", min_speed, allow_zero=True)
+    check_positive("max_speed", max_speed, allow_zero=True)
+    if max_speed < min_speed:
+        raise ValueError(f"`max_speed`={max_speed} must be >= "
+                         f"`min_speed`={min_speed}")
+
+
+def max_doppler(speed, carrier_frequency):
+    r"""Maximum Doppler frequency :math:`f_D = v f_c / c` [Hz]
+
+    Input
+    -----
+    speed : `float` | `np.ndarray`
+        UE speed [m/s]
+
+    carrier_frequency : `float`
+        Carrier frequency [Hz]
+
+    Output
+    ------
+    f_d : `float` | `np.ndarray`
+        Maximum Doppler frequency [Hz]
+    """
+    return np.asarray(speed) * carrier_frequency / SPEED_OF_LIGHT
 
 
 class StochasticEnvironment(Environment):
@@ -74,6 +105,15 @@ class StochasticEnvironment(Environment):
             ``[batch_size, num_users, 1, 1, num_bs_ant, num_time_steps,
             fft_size]``, `tf.complex`. Channels are not normalised per UE.
         """
+        check_positive("num_users", num_users, integer=True)
+        if sampling_frequency is None:
+            sampling_frequency = 1.0 / self.numerology.slot_duration
+        return self._channel_model(num_users, num_time_steps,
+                                   sampling_frequency, precision)
+
+    def _channel_model(self, num_users, num_time_steps, sampling_frequency,
+                       precision):
+        """:meth:`channel_model` with checked arguments"""
         raise NotImplementedError
 
     def _generate(self, num_samples, seed, num_time_steps, sampling_frequency):
@@ -99,27 +139,27 @@ class StochasticEnvironment(Environment):
         """Hook called before each chunk (e.g. to redraw a BS orientation)"""
 
 
-class _CDLChannel(Block):
-    """In-graph multi-user CDL channel: ``num_users`` independent CDL draws"""
+class _LinkLevelChannel(Block):
+    """In-graph multi-user CDL/TDL channel: ``num_users`` independent draws"""
 
-    def __init__(self, cdl, num_users, frequencies, num_time_steps,
+    def __init__(self, model, num_users, frequencies, num_time_steps,
                  sampling_frequency, precision=None):
         super().__init__(precision=precision)
-        self.cdl = cdl
+        self.model = model
         self._num_users = num_users
-        self._frequencies = frequencies
+        self._frequencies = tf.constant(frequencies, self.rdtype)
         self._num_time_steps = num_time_steps
         self._sampling_frequency = sampling_frequency
 
     def set_bs_yaw(self, yaw):
         """Set the BS azimuth orientation [rad] used by the next draws"""
         # pylint: disable=protected-access
-        self.cdl._tx_orientation = tf.constant([yaw, 0.0, 0.0], self.rdtype)
+        self.model._tx_orientation = tf.constant([yaw, 0.0, 0.0], self.rdtype)
 
     def call(self, batch_size):
         k = self._num_users
-        a, tau = self.cdl(batch_size * k, self._num_time_steps,
-                          self._sampling_frequency)
+        a, tau = self.model(batch_size * k, self._num_time_steps,
+                            self._sampling_frequency)
         h = cir_to_ofdm_channel(self._frequencies, a, tau, normalize=False)
         # h: [batch_size*k, 1, 1, 1, num_bs_ant, num_time_steps, fft_size]
         h = tf.reshape(h, tf.concat([[batch_size, k], tf.shape(h)[2:]], 0))
@@ -172,11 +212,7 @@ class CDLEnvironment(StochasticEnvironment):
         super().__init__(name, numerology, bs_array, seed, normalize)
         check_choice("model", model, CDL_MODELS)
         check_positive("delay_spread", delay_spread)
-        check_positive("min_speed", min_speed, allow_zero=True)
-        check_positive("max_speed", max_speed, allow_zero=True)
-        if max_speed < min_speed:
-            raise ValueError(f"`max_speed`={max_speed} must be >= "
-                             f"`min_speed`={min_speed}")
+        _check_speeds(min_speed, max_speed)
         check_number("bs_yaw_deg", bs_yaw_deg)
         check_positive("bs_yaw_jitter_deg", bs_yaw_jitter_deg, allow_zero=True)
         check_positive("yaw_block", yaw_block, integer=True)
@@ -197,11 +233,8 @@ class CDLEnvironment(StochasticEnvironment):
                 "bs_yaw_jitter_deg": self.bs_yaw_jitter_deg,
                 "yaw_block": self.yaw_block}
 
-    def channel_model(self, num_users, num_time_steps=1,
-                      sampling_frequency=None, precision=None):
-        check_positive("num_users", num_users, integer=True)
-        if sampling_frequency is None:
-            sampling_frequency = 1.0 / self.numerology.slot_duration
+    def _channel_model(self, num_users, num_time_steps, sampling_frequency,
+                       precision):
         fc = self.numerology.carrier_frequency
         bs, ut = _panel_arrays(self.bs_array, fc, precision)
         cdl = CDL(self.model, self.delay_spread, fc, ut, bs, "downlink",
@@ -210,18 +243,103 @@ class CDLEnvironment(StochasticEnvironment):
                       tf.float32 if precision != "double" else tf.float64),
                   min_speed=self.min_speed, max_speed=self.max_speed,
                   precision=precision)
-        return _CDLChannel(cdl, num_users,
-                           tf.constant(self.numerology.frequencies,
-                                       tf.float32 if precision != "double"
-                                       else tf.float64),
-                           num_time_steps, sampling_frequency,
-                           precision=precision)
+        return _LinkLevelChannel(cdl, num_users, self.numerology.frequencies,
+                                 num_time_steps, sampling_frequency,
+                                 precision=precision)
 
     def _before_chunk(self, gen, rng):
         if self.bs_yaw_jitter_deg > 0:
             yaw = self.bs_yaw_deg + rng.uniform(-self.bs_yaw_jitter_deg,
                                                 self.bs_yaw_jitter_deg)
             gen.set_bs_yaw(np.deg2rad(yaw))
+
+
+class TDLEnvironment(StochasticEnvironment):
+    r"""TR 38.901 tapped delay line (TDL) environment with a known Doppler
+
+    Sionna's :class:`~sionna.phy.channel.tr38901.TDL` generates every tap
+    with a sum-of-sinusoids model of Clarke/Jakes fading: for NLoS models
+    (A, B, C) each antenna-subcarrier entry has the temporal correlation
+    :math:`J_0(2\pi f_D \tau)` with :math:`f_D` = :attr:`max_doppler` when
+    ``min_speed == max_speed``, which makes it the reference for channel
+    prediction (see :mod:`lasco_sionna.prediction.wiener`). BS antennas
+    have the exponential correlation ``bs_correlation**|i-j|`` (Sionna's
+    :func:`~sionna.phy.channel.exp_corr_mat`; 0 = independent antennas).
+    Users of a multi-user draw are independent TDL draws.
+
+    Parameters
+    ----------
+    name : `str`
+        Registry name
+
+    model : "A" | "B" | "C" | "D" | "E"
+        TDL model (D and E have a LoS tap: not Jakes)
+
+    delay_spread : `float`, (default 300e-9)
+        RMS delay spread [s]
+
+    min_speed, max_speed : `float`, (default 0, 0)
+        UE speed range [m/s] (drawn uniformly per UE)
+
+    bs_correlation : `float`, (default 0.0)
+        Exponential correlation coefficient of neighbouring BS antennas,
+        in [0, 1)
+
+    num_sinusoids : `int`, (default 20)
+        Sinusoids of Sionna's sum-of-sinusoids model
+
+    numerology, bs_array, seed, normalize :
+        See :class:`~lasco_sionna.channels.Environment`. Only the number of
+        BS antennas of ``bs_array`` is used.
+    """
+
+    def __init__(self, name="tdl", model="A", delay_spread=300e-9,
+                 min_speed=0.0, max_speed=0.0, bs_correlation=0.0,
+                 num_sinusoids=20, numerology=Numerology(),
+                 bs_array=BSArray(), seed=0, normalize=True):
+        super().__init__(name, numerology, bs_array, seed, normalize)
+        check_choice("model", model, TDL_MODELS)
+        check_positive("delay_spread", delay_spread)
+        _check_speeds(min_speed, max_speed)
+        check_positive("bs_correlation", bs_correlation, allow_zero=True)
+        if bs_correlation >= 1:
+            raise ValueError("`bs_correlation` must be in [0, 1), got "
+                             f"{bs_correlation!r}")
+        check_positive("num_sinusoids", num_sinusoids, integer=True)
+        self.model = model
+        self.delay_spread = float(delay_spread)
+        self.min_speed = float(min_speed)
+        self.max_speed = float(max_speed)
+        self.bs_correlation = float(bs_correlation)
+        self.num_sinusoids = int(num_sinusoids)
+
+    @property
+    def max_doppler(self):
+        """`float` : Maximum Doppler frequency at ``max_speed`` [Hz]"""
+        return float(max_doppler(self.max_speed,
+                                 self.numerology.carrier_frequency))
+
+    def _params(self):
+        return {"model": self.model, "delay_spread": self.delay_spread,
+                "min_speed": self.min_speed, "max_speed": self.max_speed,
+                "bs_correlation": self.bs_correlation,
+                "num_sinusoids": self.num_sinusoids}
+
+    def _channel_model(self, num_users, num_time_steps, sampling_frequency,
+                       precision):
+        tx_corr = None
+        if self.bs_correlation > 0:
+            tx_corr = exp_corr_mat(self.bs_correlation, self.num_bs_ant,
+                                   precision=precision)
+        tdl = TDL(self.model, self.delay_spread,
+                  self.numerology.carrier_frequency,
+                  num_sinusoids=self.num_sinusoids,
+                  min_speed=self.min_speed, max_speed=self.max_speed,
+                  num_tx_ant=self.num_bs_ant, tx_corr_mat=tx_corr,
+                  precision=precision)
+        return _LinkLevelChannel(tdl, num_users, self.numerology.frequencies,
+                                 num_time_steps, sampling_frequency,
+                                 precision=precision)
 
 
 class _SystemLevelChannel(Block):
@@ -303,11 +421,7 @@ class SystemLevelEnvironment(StochasticEnvironment):
         if not 0.0 <= indoor_probability <= 1.0:
             raise ValueError("`indoor_probability` must be in [0, 1], got "
                              f"{indoor_probability!r}")
-        check_positive("min_speed", min_speed, allow_zero=True)
-        check_positive("max_speed", max_speed, allow_zero=True)
-        if max_speed < min_speed:
-            raise ValueError(f"`max_speed`={max_speed} must be >= "
-                             f"`min_speed`={min_speed}")
+        _check_speeds(min_speed, max_speed)
         check_positive("ues_per_drop", ues_per_drop, integer=True)
         self.scenario = scenario
         self.los = los
@@ -322,11 +436,8 @@ class SystemLevelEnvironment(StochasticEnvironment):
                 "min_speed": self.min_speed, "max_speed": self.max_speed,
                 "ues_per_drop": self.ues_per_drop}
 
-    def channel_model(self, num_users, num_time_steps=1,
-                      sampling_frequency=None, precision=None):
-        check_positive("num_users", num_users, integer=True)
-        if sampling_frequency is None:
-            sampling_frequency = 1.0 / self.numerology.slot_duration
+    def _channel_model(self, num_users, num_time_steps, sampling_frequency,
+                       precision):
         return _SystemLevelChannel(self, num_users, num_time_steps,
                                    sampling_frequency, precision=precision)
 
@@ -357,6 +468,13 @@ def _register_builtin():
             functools.partial(CDLEnvironment, model=m),
             kind="stochastic", fixed={"model": m},
             description=f"TR 38.901 CDL-{m}, 300 ns delay spread (configurable)")
+    for m in TDL_MODELS:
+        register_environment(
+            f"tdl-{m.lower()}",
+            functools.partial(TDLEnvironment, model=m),
+            kind="stochastic", fixed={"model": m},
+            description=f"TR 38.901 TDL-{m} (Jakes Doppler), 300 ns delay "
+                        "spread (configurable)")
     for sc in SYSTEM_LEVEL_SCENARIOS:
         for los, suffix, what in ((None, "", "LoS/NLoS per 38.901"),
                                   (True, "-los", "LoS"),

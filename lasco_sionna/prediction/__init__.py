@@ -1,0 +1,27 @@
+"""Channel prediction: report sequences, baselines, the Wiener limit and trained predictors
+
+Every predictor maps a history ``[..., L, num_bs_ant, fft_size]`` of CSI
+reports (one per report period, oldest first) to the next ``horizon``
+reports ``[..., H, num_bs_ant, fft_size]``.
+"""
+from lasco_sionna.prediction.base import ChannelPredictor, check_history
+from lasco_sionna.prediction.data import (REPORT_PERIOD, environment_at_speed,
+                                          noisy_reports, report_sequences,
+                                          sliding_windows)
+from lasco_sionna.prediction.hold import SampleAndHold
+from lasco_sionna.prediction.linear import (MODES, LinearPredictor,
+                                            autocorrelation,
+                                            least_squares_coefficients)
+from lasco_sionna.prediction.ar import ARPredictor
+from lasco_sionna.prediction.kalman import (KalmanPredictor,
+                                            kalman_coefficients, yule_walker)
+from lasco_sionna.prediction.prony import PronyPredictor
+from lasco_sionna.prediction.wiener import (WienerPredictor,
+                                            jakes_correlation,
+                                            linear_predictor_nmse,
+                                            wiener_coefficients, wiener_nmse)
+from lasco_sionna.prediction.gru import GRUPredictor
+from lasco_sionna.prediction.training import train_predictor
+from lasco_sionna.prediction.evaluate import (distance_to_limit,
+                                              evaluate_predictors,
+                                              prediction_nmse)

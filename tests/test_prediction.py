@@ -1,0 +1,189 @@
+"""Channel prediction: the Wiener limit, AR fitting, sample-and-hold on Sionna's TDL, bad inputs"""
+
+import numpy as np
+import pytest
+
+from lasco_sionna.channels import BSArray, Numerology, get_environment
+from lasco_sionna.prediction import (ARPredictor, GRUPredictor,
+                                     KalmanPredictor, PronyPredictor,
+                                     SampleAndHold, WienerPredictor,
+                                     environment_at_speed, jakes_correlation,
+                                     linear_predictor_nmse, noisy_reports,
+                                     report_sequences, sliding_windows,
+                                     wiener_nmse)
+
+PERIOD = 1e-3        # report period [s] of the TDL tests
+SPEED_KMH = 30.0     # f_D = 97.3 Hz at 3.5 GHz: f_D * PERIOD ~ 0.1
+
+
+@pytest.fixture(scope="module")
+def tdl(tmp_path_factory):
+    """Unnormalised TDL-A sequences (E|h|^2 = 1 per entry) and f_D"""
+    env = environment_at_speed("tdl-a", SPEED_KMH,
+                               numerology=Numerology(fft_size=16),
+                               bs_array=BSArray(num_cols=4), normalize=False)
+    ds = report_sequences(env, 400, 8, report_period=PERIOD, seed=3,
+                          cache_dir=str(tmp_path_factory.mktemp("tdl")),
+                          progress=False)
+    return ds.as_matrix(time_step=None), env.max_doppler
+
+
+def ratio_and_se(err, ref):
+    """Pooled NMSE sum(err)/sum(ref) over independent UEs and its standard error (delta method)"""
+    nmse = err.sum() / ref.sum()
+    se = np.std(err - nmse * ref, ddof=1) / (np.sqrt(len(err)) * ref.mean())
+    return nmse, se
+
+
+def ar2_process(a, num_seq=64, num_steps=200, seed=0):
+    """Complex AR(2) sequences [num_seq, num_steps, 2, 4], unit innovations"""
+    rng = np.random.default_rng(seed)
+    w = (rng.standard_normal((num_seq, num_steps + 100, 2, 4))
+         + 1j * rng.standard_normal((num_seq, num_steps + 100, 2, 4))) / 2**.5
+    x = np.zeros_like(w)
+    for t in range(2, w.shape[1]):
+        x[:, t] = a[0] * x[:, t - 1] + a[1] * x[:, t - 2] + w[:, t]
+    return x[:, 100:]
+
+
+def test_tdl_environment_registered_with_doppler():
+    env = get_environment("tdl-c", min_speed=10.0, max_speed=10.0)
+    assert env.max_doppler == pytest.approx(10.0 * 3.5e9 / 299792458.0)
+    assert env.config()["params"]["model"] == "C"
+
+
+def test_wiener_limit_matches_closed_form_for_jakes(tdl):
+    x, fd = tdl
+    # One past sample: the closed form is 1 - J0^2 exactly
+    rho = jakes_correlation(np.arange(4), fd, PERIOD)
+    assert wiener_nmse(rho, 1, 3) == pytest.approx(1 - rho[1:] ** 2, rel=1e-9)
+    # The Wiener predictor with the true J0 on Sionna's TDL: the pooled NMSE
+    # over 400 independent UEs matches the closed form within 4 standard
+    # errors of the estimate
+    L, H = 4, 3
+    pred = WienerPredictor.jakes(fd, PERIOD, L, H)
+    limit = wiener_nmse(jakes_correlation(np.arange(L + H), fd, PERIOD), L, H)
+    np.testing.assert_allclose(pred.nmse(), limit, rtol=1e-9)
+    hist, fut = x[:, :L], x[:, L:L + H]
+    err = np.abs(fut - pred(hist).numpy()) ** 2
+    for j in range(H):
+        nmse, se = ratio_and_se(err[:, j].sum((1, 2)),
+                                (np.abs(fut[:, j]) ** 2).sum((1, 2)))
+        assert abs(nmse - limit[j]) < 4 * se, (j, nmse, limit[j], se)
+    # and it beats sample-and-hold, whose closed form is 2(1 - J0)
+    hold = linear_predictor_nmse(np.eye(1, L)[None].repeat(H, 0)[:, 0],
+                                 jakes_correlation(np.arange(L + H), fd,
+                                                   PERIOD))
+    np.testing.assert_allclose(hold, 2 * (1 - rho[1:]), rtol=1e-9)
+    assert np.all(limit < hold)
+
+
+def test_sample_and_hold_matches_jakes_on_tdl(tdl):
+    x, fd = tdl
+    H = 6
+    fut = x[:, 1:1 + H]
+    err = np.abs(fut - SampleAndHold(H)(x[:, :1]).numpy()) ** 2
+    theory = 2 * (1 - jakes_correlation(np.arange(1, H + 1), fd, PERIOD))
+    for j in range(H):
+        # 400 independent UEs: the pooled estimate is within 4 standard
+        # errors of 2(1 - J0(2 pi f_D j T)) unless the model is not Jakes
+        nmse, se = ratio_and_se(err[:, j].sum((1, 2)),
+                                (np.abs(fut[:, j]) ** 2).sum((1, 2)))
+        assert abs(nmse - theory[j]) < 4 * se, (j, nmse, theory[j], se)
+        assert se < 0.1 * theory[j]
+
+
+def test_ar_fit_recovers_ar_coefficients():
+    p1, p2 = 0.9 * np.exp(0.4j), 0.7 * np.exp(-1.0j)
+    a = np.array([p1 + p2, -p1 * p2])
+    x = ar2_process(a)
+    # 64 x 198 windows x 8 entries: LS standard error ~ 1/sqrt(1e5) ~ 0.003
+    for mode in ("shared", "tap"):
+        c = ARPredictor(x, 2, horizon=2, mode=mode).coefficients.numpy()
+        if mode == "shared":
+            np.testing.assert_allclose(c[0], a, atol=0.02)
+            # Two steps ahead: x_{t+2} = (a1^2 + a2) x_t + a1 a2 x_{t-1} + ...
+            np.testing.assert_allclose(c[1], [a[0] ** 2 + a[1], a[0] * a[1]],
+                                       atol=0.03)
+        else:  # every delay tap of an i.i.d.-entry AR process has the same AR
+            np.testing.assert_allclose(c[:, 0], np.tile(a, (4, 1)), atol=0.05)
+    # Kalman with noiseless reports reduces to the AR(2) recursion
+    k = KalmanPredictor(x, 2, 6, mode="shared")
+    np.testing.assert_allclose(k.ar, a, atol=0.02)
+    np.testing.assert_allclose(k.coefficients.numpy()[0, :2], a, atol=0.02)
+    np.testing.assert_allclose(k.coefficients.numpy()[0, 2:], 0, atol=0.01)
+
+
+def test_prony_is_exact_on_exponentials():
+    t = np.arange(10)
+    z = np.array([np.exp(0.3j), 0.95 * np.exp(-0.7j)])
+    amp = np.random.default_rng(0).standard_normal((2, 3, 5)) + 0j
+    x = np.einsum("mt,mac->tac", z[:, None] ** t[None], amp)
+    pred = PronyPredictor(2, horizon=2, regularization=0.0)(x[None, :8])
+    np.testing.assert_allclose(pred.numpy()[0], x[8:], atol=1e-3)
+
+
+def test_noisy_reports_have_the_stated_snr():
+    h = (np.random.default_rng(1).standard_normal((50, 4, 8, 16))
+         + 0j).astype(np.complex64)
+    y, no = noisy_reports(h, 10.0, seed=5)
+    snr = np.mean(np.abs(h) ** 2) / np.mean(np.abs(y.numpy() - h) ** 2)
+    assert 10 * np.log10(snr) == pytest.approx(10.0, abs=0.1)
+    assert no.shape == (50, 1, 1, 1)
+
+
+def test_gru_predictor_shapes_and_hold_at_init():
+    x = (np.random.default_rng(2).standard_normal((3, 5, 4, 8))
+         + 1j).astype(np.complex64)
+    y = GRUPredictor(horizon=2, units=4)(x).numpy()
+    assert y.shape == (3, 2, 4, 8)
+    np.testing.assert_allclose(y, np.repeat(x[:, -1:], 2, 1), atol=1e-5)
+
+
+def test_bad_inputs_name_the_value():
+    x = np.ones((2, 6, 4, 8), np.complex64)
+    ar = ARPredictor(np.ones((3, 8, 4, 8), np.complex64) * np.arange(8)[
+        None, :, None, None], 4, horizon=1, mode="element")
+    with pytest.raises(ValueError, match="history_length=2.*at least 4"):
+        ar(x[:, :2])
+    with pytest.raises(ValueError, match="history_length=3.*at least 4"):
+        PronyPredictor(2)(x[:, :3])
+    for make in (lambda: SampleAndHold(0), lambda: GRUPredictor(0),
+                 lambda: WienerPredictor.jakes(10.0, 5e-3, 4, 0)):
+        with pytest.raises(ValueError, match="`horizon`.*got 0"):
+            make()
+    with pytest.raises(ValueError, match="num_bs_ant=2.*built for "
+                                         "num_bs_ant=4"):
+        ar(x[:, :, :2])
+    with pytest.raises(ValueError, match=r"got shape \(6, 4\)"):
+        SampleAndHold(1)(x[0, :, :, 0])
+    with pytest.raises(TypeError, match="complex"):
+        SampleAndHold(1)(np.ones((2, 3, 4), np.float32))
+    bad = x.copy()
+    bad[1, 3, 2, 5] = np.nan
+    with pytest.raises(ValueError, match=r"`history` contains 1 NaN/Inf.*"
+                                         r"\(1, 3, 2, 5\)"):
+        SampleAndHold(1)(bad)
+    bad[1, 3, 2, 5] = np.inf
+    with pytest.raises(ValueError, match="NaN/Inf"):
+        GRUPredictor(1, units=2)(bad)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        SampleAndHold(1)(x, horizon=2)
+    with pytest.raises(ValueError, match="shorter than history_length"):
+        sliding_windows(x, 5, 2)
+    with pytest.raises(ValueError, match="`speed_kmh`"):
+        environment_at_speed("tdl-a", -3.0)
+
+
+def test_train_predictor_tiny_config(sims_script, tmp_path, monkeypatch):
+    monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
+    script = sims_script("train_predictor")
+    import yaml  # noqa: PLC0415
+    with open("sims/configs/predictor_tiny.yaml", encoding="utf-8") as f:
+        cfg = yaml.safe_load(f)
+    cfg.update(steps=4, eval_every=2, num_sequences=20)
+    res = script.run(cfg, str(tmp_path / "out"))
+    assert set(res["test_nmse_db"]) == {"gru", "hold"}
+    assert (tmp_path / "out" / "gru-tiny.weights.h5").exists()
+    with pytest.raises(ValueError, match="unknown config keys.*'stepz'"):
+        script.run({**cfg, "stepz": 1}, str(tmp_path / "x"))
