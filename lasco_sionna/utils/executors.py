@@ -141,6 +141,10 @@ class RayExecutor:
         if not ray.is_initialized():
             address = os.environ.get("RAY_ADDRESS")
             kwargs = {} if address else {"num_cpus": self.num_workers}
+            if not address:
+                # Ray runs its workers at niceness 15 by default: on a
+                # shared machine they would yield to every other job
+                os.environ.setdefault("RAY_worker_niceness", "0")
             ray.init(address=address, include_dashboard=False,
                      log_to_driver=False, **kwargs)
         task = ray.remote(num_cpus=1)(_ray_task)
