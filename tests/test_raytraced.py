@@ -35,12 +35,16 @@ def test_generate_shape_determinism_normalisation():
                                1, rtol=1e-4)
     assert a.extras["ue_position"].shape == (6, 3)
     b = env.generate(6, seed=1)
-    # Same seed, same channels -- up to float rounding: Dr.Jit's LLVM
-    # backend accumulates paths in parallel, so the summation order (and
-    # the last bit) can change between runs (seen: 3.6e-7 on unit-power h)
-    np.testing.assert_allclose(a.h, b.h, rtol=0, atol=1e-5)
+    # Same seed, same drops and (nearly) the same channels: Sionna RT's CPU
+    # path solver is not bit-reproducible -- it accumulates paths in
+    # parallel, and now and then a UE gets a slightly different path set
+    # (seen: 22 of 1,536 florence UEs; here up to 1.5e-3 relative). Most
+    # UEs match to float rounding and every one to -40 dB
     np.testing.assert_array_equal(a.extras["ue_position"],
                                   b.extras["ue_position"])
+    err = np.sum(np.abs(a.h - b.h) ** 2, axis=(1, 2, 3, 4, 5, 6)) / \
+        np.sum(np.abs(a.h) ** 2, axis=(1, 2, 3, 4, 5, 6))
+    assert np.median(err) < 1e-10 and np.max(err) < 1e-4, err
     c = env.generate(6, seed=2)
     assert not np.allclose(a.h[:, ..., :1], c.h[:, ..., :1])
     # Raw gains are physical (tens of dB of path loss) and UEs are outdoors
