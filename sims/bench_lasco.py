@@ -5,11 +5,13 @@
         --targets rt-florence rt-san_francisco cdl-e rma \\
         --samples 100 300 1000 3000 --out results/bench_lasco [--methods ...]
 
-Every target dataset (seed 101) is drawn with a margin (``SPLIT_MARGIN``)
-and split as its environment is (ray-traced targets by location: test UEs
+Every target dataset (seed 101; ``--draw`` channels, split
+``--split-fractions``) is split as its environment is (ray-traced targets
+by location: test UEs
 are >= 5 m from every training block, see
 :mod:`lasco_sionna.channels.splits`); the first ``--max-samples`` (3,000)
-training, 300 validation and 1,000 test channels are used, and a run with
+training, 300 validation and ``--num-test`` (1,000) test channels are used
+(an error if a split is smaller), and a run with
 ``--samples n`` trains on the first ``n`` training channels.
 ``datasets.csv`` records per target how distinct the test channels are
 from the training ones (:meth:`~lasco_sionna.channels.ChannelDataset.describe`).
@@ -122,9 +124,7 @@ from lasco_sionna.utils.profiling import forward_flops  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pretrain import load_images  # noqa: E402  pylint: disable=wrong-import-position
 
-NUM_VAL, NUM_TEST = 300, 1000
-#: Target datasets hold this many times the samples the splits need
-SPLIT_MARGIN = 1.3
+NUM_VAL = 300
 BATCH, EVAL_EVERY = 64, 100
 ADAPT_METHODS = ("lasco", "elasco_scalar", "elasco_tap", "elasco_antenna",
                  "proxy_alone")
@@ -181,6 +181,15 @@ def main():
                     help="target training pool; fixes the dataset and its "
                          "test split, so runs with different --samples "
                          "share them")
+    ap.add_argument("--num-test", type=int, default=1000,
+                    help="target test channels")
+    ap.add_argument("--draw", type=int, default=None,
+                    help="target channels drawn (default: 1.3 x what the "
+                         "splits need)")
+    ap.add_argument("--split-fractions", nargs=3, type=float,
+                    default=(0.6, 0.15, 0.25), metavar=("TRAIN", "VAL", "TEST"),
+                    help="train/validation/test fractions of the draw (of "
+                         "location blocks for ray-traced targets)")
     ap.add_argument("--methods", nargs="+", default=list(ALL_METHODS),
                     choices=ALL_METHODS, metavar="METHOD",
                     help="subset of: " + " ".join(ALL_METHODS))
@@ -207,11 +216,12 @@ def main():
         raise ValueError(f"{args.lam} and {args.sam} use different encoders")
     num = Numerology(fft_size=args.fft_size)
     n_max = args.max_samples
-    need = {"train": n_max, "validation": NUM_VAL, "test": NUM_TEST}
+    need = {"train": n_max, "validation": NUM_VAL, "test": args.num_test}
     # Ray-traced targets are split by location (whole blocks, a guard band
-    # left out): draw a margin, then keep the first samples of each split
-    total = int(np.ceil(sum(need.values()) * SPLIT_MARGIN))
-    splits = tuple(need[s] / sum(need.values()) for s in need)
+    # and near-duplicates left out): draw more than needed, then keep the
+    # first samples of each split
+    total = args.draw or int(np.ceil(sum(need.values()) * 1.3))
+    splits = tuple(args.split_fractions)
 
     def target_data(target):
         env = get_environment(target, numerology=num,
@@ -318,7 +328,7 @@ def main():
                  if len(ds.splits[s]) < need[s]}
         if short:
             raise RuntimeError(f"{target}: splits {short} are smaller than "
-                               f"needed {need}; raise SPLIT_MARGIN")
+                               f"needed {need}; raise --draw")
         h = {s: ds.subset(ds.splits[s][:need[s]]).as_matrix() for s in need}
         save_dataset_report(target, ds)
         img = {s: csi_image(v, encoder.num_taps) for s, v in h.items()}
