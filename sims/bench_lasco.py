@@ -10,14 +10,15 @@ Every target dataset (seed 101; ``--draw`` channels, split
 by location: test UEs
 are >= 5 m from every training block, see
 :mod:`lasco_sionna.channels.splits`); the first ``--max-samples`` (3,000)
-training, 300 validation and ``--num-test`` (1,000) test channels are used
+training, ``--num-val`` (300) validation and ``--num-test`` (1,000) test
+channels are used
 (an error if a split is smaller), and a run with
 ``--samples n`` trains on the first ``n`` training channels.
 ``datasets.csv`` records per target how distinct the test channels are
 from the training ones (:meth:`~lasco_sionna.channels.ChannelDataset.describe`).
 
 For every target and number of target samples, every method is trained on
-the target training samples (validation: 300 target samples, checkpoint
+the target training samples (validation: ``--num-val`` target samples, checkpoint
 selection with the unadapted model as candidate) and evaluated on 1,000
 target test samples: NMSE (dB), generalised cosine similarity rho and SGCS
 (8 subbands) in the spatial-frequency domain, and the Gaussian
@@ -124,7 +125,6 @@ from lasco_sionna.utils.profiling import forward_flops  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pretrain import load_images  # noqa: E402  pylint: disable=wrong-import-position
 
-NUM_VAL = 300
 BATCH, EVAL_EVERY = 64, 100
 ADAPT_METHODS = ("lasco", "elasco_scalar", "elasco_tap", "elasco_antenna",
                  "proxy_alone")
@@ -181,6 +181,8 @@ def main():
                     help="target training pool; fixes the dataset and its "
                          "test split, so runs with different --samples "
                          "share them")
+    ap.add_argument("--num-val", type=int, default=300,
+                    help="target validation channels")
     ap.add_argument("--num-test", type=int, default=1000,
                     help="target test channels")
     ap.add_argument("--draw", type=int, default=None,
@@ -216,7 +218,7 @@ def main():
         raise ValueError(f"{args.lam} and {args.sam} use different encoders")
     num = Numerology(fft_size=args.fft_size)
     n_max = args.max_samples
-    need = {"train": n_max, "validation": NUM_VAL, "test": args.num_test}
+    need = {"train": n_max, "validation": args.num_val, "test": args.num_test}
     # Ray-traced targets are split by location (whole blocks, a guard band
     # and near-duplicates left out): draw more than needed, then keep the
     # first samples of each split
@@ -420,8 +422,8 @@ def main():
             common = {"steps": args.steps, "eval_every": EVAL_EVERY,
                       "batch_size": BATCH}
             # One cached LAM + reference pass, then proxy-SAM training
-            adapt_flops = (n + NUM_VAL) * (f_lam + f_sam) + args.steps * \
-                BATCH * 3 * f_sam + n_evals * NUM_VAL * f_sam
+            adapt_flops = (n + args.num_val) * (f_lam + f_sam) + args.steps * \
+                BATCH * 3 * f_sam + n_evals * args.num_val * f_sam
             modes = {"lasco": ("lasco", "combined"),
                      "elasco_scalar": ("scalar", "combined"),
                      "elasco_tap": ("tap", "combined"),
@@ -451,7 +453,7 @@ def main():
                 res = finetune(lam, *args_tr, **ADAPTATION_METHODS[method][1],
                                **common)
                 flops = args.steps * BATCH * per_sample + \
-                    n_evals * NUM_VAL * f_lam
+                    n_evals * args.num_val * f_lam
                 evaluate(res.model, method, n, res.num_trainable,
                          res.wall_time_s, flops,
                          {"best_step": res.best_step,
@@ -501,7 +503,7 @@ def main():
                 if todo(n, method):
                     coef = res.combiner.get_weights()[0].reshape(3, -1)
                     evaluate(res.decoder(lam), method, n, res.num_trainable,
-                             res.wall_time_s, lin_flops + NUM_VAL * f_lam,
+                             res.wall_time_s, lin_flops + args.num_val * f_lam,
                              {"shrinkage": res.shrinkage,
                               "coef_a": float(coef[0].mean()),
                               "coef_b": float(coef[1].mean()),
@@ -521,7 +523,7 @@ def main():
                          method, n, res.num_trainable
                          + linear[base].num_trainable,
                          linear[base].wall_time_s + res.wall_time_s,
-                         lin_flops + NUM_VAL * f_lam + adapt_flops,
+                         lin_flops + args.num_val * f_lam + adapt_flops,
                          {"shrinkage": linear[base].shrinkage,
                           "best_step": res.best_step,
                           **lam_after()},
@@ -542,7 +544,7 @@ def main():
                     evaluate(model, method, n, model.count_params(),
                              time.perf_counter() - t0,
                              args.steps * BATCH * 3 * f_sam
-                             + n_evals * NUM_VAL * f_sam,
+                             + n_evals * args.num_val * f_sam,
                              {"best_step": best}, hist)
                     continue
                 # The autoencoders have their own UE encoder: feed images
@@ -559,7 +561,7 @@ def main():
                 f_ae = forward_flops(model, shape)
                 evaluate(model, method, n, model.count_params(), seconds,
                          args.steps * BATCH * 3 * f_ae
-                         + n_evals * NUM_VAL * f_ae, {"best_step": best},
+                         + n_evals * args.num_val * f_ae, {"best_step": best},
                          hist, inputs=x["test"], bits=model.payload_bits)
     print(table.pivot_table(index=["target", "samples"], columns="method",
                             values="nmse_db").round(2).to_string())

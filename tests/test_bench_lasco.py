@@ -55,7 +55,6 @@ def fixture_run(tmp_path_factory):
                                              src[48:].astype(np.float32))}
     bench.get_environment = lambda *a, **k: None
     bench.build_dataset = lambda *a, **k: _dataset()
-    bench.NUM_VAL = N_VAL
     # One candidate shrinkage weight (+ 1.0 in adapt_linear): each LMMSE
     # decoder redraws the encoder's projection, which takes a while
     bench.SHRINKAGE_GRID = (0.5,)
@@ -65,6 +64,7 @@ def fixture_run(tmp_path_factory):
                 "--targets", "toy", "--samples", "20", "50", "--max-samples",
                 str(N_MAX), "--fft-size", str(F), "--steps", "1",
                 "--num-source-val", "8", "--num-test", str(N_TEST),
+                "--num-val", str(N_VAL),
                 "--out", str(out),
                 # lookup runs whatever --methods says
                 "--methods", "lam_zero_shot", "lmmse_target", "lasco_linear"]
