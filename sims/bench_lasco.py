@@ -19,7 +19,7 @@ from the training ones (:meth:`~lasco_sionna.channels.ChannelDataset.describe`).
 
 For every target and number of target samples, every method is trained on
 the target training samples (validation: ``--num-val`` target samples, checkpoint
-selection with the unadapted model as candidate) and evaluated on 1,000
+selection with the unadapted model as candidate) and evaluated on ``--num-test``
 target test samples: NMSE (dB), generalised cosine similarity rho and SGCS
 (8 subbands) in the spatial-frequency domain, and the Gaussian
 rate-distortion reference at the same payload with each method's distance
