@@ -185,3 +185,16 @@ def test_concurrent_builds_of_one_dataset(tmp_path):
     leftovers = [p for p in os.listdir(tmp_path)
                  if p.endswith((".partial", ".tmp"))]
     assert not leftovers
+
+
+def test_split_arguments_are_checked_before_generating(tmp_path):
+    cdl = get_environment("cdl-c", numerology=Numerology(fft_size=16),
+                          bs_array=BSArray(num_cols=4))
+    with pytest.raises(ValueError, match="'location' does not fit"):
+        build_dataset(cdl, 8, cache_dir=tmp_path, split_rule="location")
+    with pytest.raises(ValueError, match="`guard`=30.*half"):
+        build_dataset(cdl, 8, cache_dir=tmp_path, guard=30.0)
+    assert not os.listdir(tmp_path)
+    # One given BS position is one site
+    env = get_environment("rt-florence", bs_position=[0.0, 0.0, 30.0])
+    assert env.num_sites == 1

@@ -361,6 +361,16 @@ def build_dataset(environment, num_samples, seed=None, num_time_steps=1,
     check_positive("block_size", block_size)
     check_positive("guard", guard, allow_zero=True)
     check_positive("min_separation", min_separation, allow_zero=True)
+    if guard >= block_size / 2:
+        raise ValueError(f"`guard`={guard} must be < half the "
+                         f"`block_size`={block_size}")
+    raytraced = environment.kind == "raytraced"
+    if (split_rule == "location" and not raytraced) or \
+            (split_rule == "group" and raytraced):
+        raise ValueError(f"`split_rule`={split_rule!r} does not fit the "
+                         f"{environment.kind} environment {environment.name!r}"
+                         "; 'location' needs UE positions (ray-traced), "
+                         "'group' needs drops (UMi/UMa/RMa)")
     build = {"num_samples": int(num_samples), "seed": int(seed),
              "num_time_steps": int(num_time_steps),
              "sampling_frequency": sampling_frequency,

@@ -404,6 +404,9 @@ def _register_builtin():
     for scene, desc in descriptions.items():
         sites = 1 if scene.startswith("simple_street_canyon") else 3
         def factory(name, _scene=scene, _sites=sites, **kwargs):
+            # One given BS position means one site, unless num_sites says so
+            if np.shape(kwargs.get("bs_position")) == (3,):
+                _sites = 1
             return RayTracedEnvironment(name=name, scene=_scene,
                                         **{"num_sites": _sites, **kwargs})
         where = ("BS 25 m above the scene centre" if sites == 1 else

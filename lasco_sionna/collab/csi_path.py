@@ -111,28 +111,32 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
                           bs_array=BSArray(**(bs_array or {})), **params)
     # Ray-traced environments are split by location, with the blocks of a
     # scene hashed the same way in every dataset: the training places here
-    # (the lowest 3/4 * num_samples / (num_samples + num_val) of the block
-    # hashes) are training places of any dataset of the scene with a
-    # training share >= that, and never test places of one whose test share
-    # is <= 1/4 -- e.g. a link's ``dataset_split: test`` with
-    # ``dataset_splits: [0.5, 0.25, 0.25]``. A margin covers whole blocks
-    # and the guard band; a draw that falls short (few, large blocks in a
-    # small scene) is redrawn twice as large.
-    share = 0.75 / (num_samples + num_val)
+    # (the lowest share <= 1/2 of the block hashes) are training places of
+    # any dataset of the scene with a training share >= 1/2, and never test
+    # places of one whose test share is <= 1/4 -- e.g. a link's
+    # ``dataset_split: test`` with ``dataset_splits: [0.5, 0.25, 0.25]``,
+    # whose test UEs then also keep the guard distance from them. A margin
+    # covers whole blocks and the guard band; a draw that falls short
+    # (few, large blocks in a small scene) is redrawn twice as large, unless
+    # a split has no place at all (then more UEs cannot help).
+    train_share = min(0.5, 0.75 * num_samples / (num_samples + num_val))
+    splits = (train_share, 0.75 - train_share, 0.25)
     want = {"train": num_samples, "validation": num_val}
     size = int(np.ceil((num_samples + num_val) / 0.75 * 1.3))
     for _ in range(4):
         ds = build_dataset(env, size, seed=seed, progress=False,
-                           splits=(num_samples * share, num_val * share,
-                                   0.25))
+                           splits=splits)
         short = {s: len(ds.splits[s]) for s in want
                  if len(ds.splits[s]) < want[s]}
-        if not short:
+        if not short or 0 in short.values():
             break
         size *= 2
-    else:
-        raise RuntimeError(f"{name}: a draw of {size // 2} channels has "
-                           f"{short} samples, fewer than {want}")
+    if short:
+        raise RuntimeError(f"{name}: a draw of {len(ds)} channels split "
+                           f"{list(splits)} has {short} samples, fewer than "
+                           f"{want}" + (" (no place of the scene falls in "
+                                        "that split)" if 0 in short.values()
+                                        else ""))
     # [n, 2, num_ant, num_taps] images and coarse inversions per split
     x = {s: csi_image(ds.subset(ds.splits[s][:n]).as_matrix(),
                       encoder.num_taps)[0].numpy()
