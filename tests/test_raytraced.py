@@ -51,6 +51,35 @@ def test_generate_shape_determinism_normalisation():
     assert np.all(a.gain_db < -40)
 
 
+def test_stored_cir_reproduces_the_frequency_response():
+    """``cir_a``/``cir_tau`` through Sionna's cir_to_ofdm_channel give ``h``"""
+    from sionna.phy.channel import cir_to_ofdm_channel, subcarrier_frequencies
+    num = Numerology(fft_size=32)
+    env = small_env(cir_paths=64, ue_speed=30.0)
+    s = env.generate(4, seed=5, num_time_steps=2)
+    a, tau = s.extras["cir_a"], s.extras["cir_tau"]
+    assert a.shape == (4, 4, 64, 2) and a.dtype == np.complex64
+    assert tau.shape == (4, 64) and tau.dtype == np.float32
+    assert np.all(tau >= 0) and np.all(np.min(tau, axis=1) == 0)
+    # Strongest first; 64 slots hold every path of this small scene
+    energy = np.sum(np.abs(a) ** 2, axis=(1, 3))
+    assert np.all(np.diff(energy, axis=1) <= 1e-12)
+    assert np.all(energy[:, -1] == 0)
+    f = subcarrier_frequencies(num.fft_size, num.subcarrier_spacing)
+    # [4, 1, 1, 1, 4, 64, 2] and [4, 1, 1, 64]
+    h = cir_to_ofdm_channel(f, a[:, None, None, None], tau[:, None, None],
+                            normalize=False).numpy()
+    err = np.sum(np.abs(h - s.h) ** 2) / np.sum(np.abs(s.h) ** 2)
+    assert err < 1e-8, err
+    # Fewer slots keep the strongest paths: the same first columns
+    few = small_env(cir_paths=3, ue_speed=30.0).generate(4, seed=5,
+                                                         num_time_steps=2)
+    np.testing.assert_allclose(np.abs(few.extras["cir_a"]),
+                               np.abs(a[:, :, :3]), rtol=1e-3, atol=1e-6)
+    none = small_env(cir_paths=0).generate(2, seed=5)
+    assert "cir_a" not in none.extras
+
+
 def test_doppler_snapshots():
     env = small_env(ue_speed=30.0)
     num = env.numerology

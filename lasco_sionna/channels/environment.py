@@ -32,7 +32,9 @@ class ChannelSamples:
         Average channel power gain of each sample before normalisation [dB]
 
     extras : `dict` of [num_samples, ...] `np.ndarray`
-        Environment-specific per-sample metadata (e.g. ``ue_position``)
+        Environment-specific per-sample metadata (e.g. ``ue_position``);
+        a channel impulse response stored as ``cir_a`` (path coefficients,
+        first axis the sample) is scaled like ``h``
     """
 
     h: np.ndarray
@@ -188,6 +190,12 @@ class Environment(ABC):
                                f"{h.shape}, expected {expected}")
         if self.normalize:
             h, gain_db = normalize_per_sample(h)
+            if "cir_a" in extras:
+                # The impulse response gets the same per-sample scale as h
+                scale = 10.0 ** (-gain_db.astype(np.float64) / 20.0)
+                cir_a = extras["cir_a"]
+                extras["cir_a"] = (cir_a * scale.reshape(
+                    (-1,) + (1,) * (cir_a.ndim - 1))).astype(np.complex64)
         else:
             h = h.astype(np.complex64)
             gain_db = np.zeros([num_samples], np.float32)

@@ -120,6 +120,13 @@ class RayTracedEnvironment(Environment):
         replace UEs for which the path solver finds no path (a few percent
         in city scenes); the remaining replacements are traced in batches
         of 16. Measured on 2 CPU cores, 0 (the default) was fastest
+
+    cir_paths : `int`, (default 32)
+        Paths of the channel impulse response stored with every sample
+        (the strongest; 0 stores none): extras ``cir_a``
+        [num_samples, num_bs_ant, cir_paths, num_time_steps] complex64
+        (scaled like ``h``) and ``cir_tau`` [num_samples, cir_paths]
+        float32 [s] (first arrival at 0; unused paths have ``a = 0``)
     """
 
     kind = "raytraced"
@@ -130,7 +137,8 @@ class RayTracedEnvironment(Environment):
                  bs_orientation=None, ue_height=1.5,
                  ue_speed=0.0, min_gain_db=-110.0, min_ue_distance=10.0,
                  max_ue_distance=None, max_depth=3, samples_per_src=100000,
-                 batch_size=100, cell_size=5.0, spare_fraction=0.0):
+                 batch_size=100, cell_size=5.0, spare_fraction=0.0,
+                 cir_paths=32):
         super().__init__(name, numerology, bs_array, seed, normalize)
         check_choice("scene", scene, SCENES)
         self.scene = scene
@@ -158,6 +166,8 @@ class RayTracedEnvironment(Environment):
         self.cell_size = float(check_positive("cell_size", cell_size))
         self.spare_fraction = float(check_positive(
             "spare_fraction", spare_fraction, allow_zero=True))
+        self.cir_paths = int(check_positive("cir_paths", cir_paths,
+                                            integer=True, allow_zero=True))
         self.last_traced_positions = None
         self._sites = None
 
@@ -173,7 +183,8 @@ class RayTracedEnvironment(Environment):
                 "max_depth": self.max_depth,
                 "samples_per_src": self.samples_per_src,
                 "batch_size": self.batch_size, "cell_size": self.cell_size,
-                "spare_fraction": self.spare_fraction}
+                "spare_fraction": self.spare_fraction,
+                "cir_paths": self.cir_paths}
 
     @property
     def split_key(self):
@@ -218,7 +229,7 @@ class RayTracedEnvironment(Environment):
             samples_per_tx=1000000, max_depth=self.max_depth)
 
     def trace(self, positions, velocities=None, num_time_steps=1,
-              sampling_frequency=1.0, batch_size=None, site=0):
+              sampling_frequency=1.0, batch_size=None, site=0, cir=False):
         # pylint: disable=line-too-long
         r"""Raw (unnormalised) channels of UEs at given positions
 
@@ -242,11 +253,23 @@ class RayTracedEnvironment(Environment):
         site : `int`, (default 0)
             BS site (index into :attr:`sites`)
 
+        cir : `bool`, (default `False`)
+            Also return the channel impulse responses (``cir_paths``
+            strongest paths)
+
         Output
         ------
         h : [num_ues, num_bs_ant, num_time_steps, fft_size], `np.complex64`
             Channels; all-zero for UEs without any path
+
+        a : [num_ues, num_bs_ant, cir_paths, num_time_steps], `np.complex64`
+            Path coefficients (only if ``cir``)
+
+        tau : [num_ues, cir_paths], `np.float32`
+            Path delays [s], first arrival at 0 (only if ``cir``)
         """
+        if cir and not self.cir_paths:
+            raise ValueError("`cir=True` needs `cir_paths` > 0, got 0")
         positions = np.asarray(positions, np.float64)
         if positions.ndim != 2 or positions.shape[1] != 3:
             raise ValueError("`positions` must have shape [num_ues, 3], got "
@@ -259,7 +282,8 @@ class RayTracedEnvironment(Environment):
             num_time_steps=int(num_time_steps),
             sampling_frequency=float(sampling_frequency),
             max_depth=self.max_depth, samples_per_src=self.samples_per_src,
-            batch_size=int(batch_size or self.batch_size))
+            batch_size=int(batch_size or self.batch_size),
+            cir_paths=self.cir_paths if cir else 0)
 
     def _velocities(self, num, rng):
         phi = rng.uniform(0.0, 2 * np.pi, num)
@@ -293,6 +317,9 @@ class RayTracedEnvironment(Environment):
         h = np.zeros([0, self.num_bs_ant, num_time_steps,
                       self.numerology.fft_size], np.complex64)
         velocities = np.zeros([0, 3])
+        cir_a = np.zeros([0, self.num_bs_ant, self.cir_paths, num_time_steps],
+                         np.complex64)
+        cir_tau = np.zeros([0, self.cir_paths], np.float32)
         traced = []
         for attempt in range(10):
             need = num_samples - len(h)
@@ -310,24 +337,31 @@ class RayTracedEnvironment(Environment):
             pos = self.drop_ues(num, seed=(seed * 7919 + attempt * 31 + site)
                                 % 2 ** 31, site=site)
             vel = self._velocities(num, rng)
-            hh = self.trace(pos, vel if self.ue_speed > 0 else None,
-                            num_time_steps, sampling_frequency,
-                            batch_size=per_call, site=site)
+            out = self.trace(pos, vel if self.ue_speed > 0 else None,
+                             num_time_steps, sampling_frequency,
+                             batch_size=per_call, site=site,
+                             cir=self.cir_paths > 0)
+            hh = out[0] if self.cir_paths else out
             traced.append(pos)
             ok = np.flatnonzero(np.sum(np.abs(hh) ** 2, axis=(1, 2, 3)) > 0)
             ok = ok[:need]
             positions = np.concatenate([positions, pos[ok]])
             velocities = np.concatenate([velocities, vel[ok]])
             h = np.concatenate([h, hh[ok]])
+            if self.cir_paths:
+                cir_a = np.concatenate([cir_a, out[1][ok]])
+                cir_tau = np.concatenate([cir_tau, out[2][ok]])
         if len(h) < num_samples:
             raise RuntimeError(f"{self.name}: only {len(h)} of {num_samples} "
                                f"UEs dropped for site {site} have paths; "
                                "lower `min_gain_db` or raise "
                                "`samples_per_src`")
-        return h, {"ue_position": positions.astype(np.float32),
-                   "ue_velocity": velocities.astype(np.float32),
-                   "site": np.full([num_samples], site, np.int32)}, \
-            np.concatenate(traced)
+        extras = {"ue_position": positions.astype(np.float32),
+                  "ue_velocity": velocities.astype(np.float32),
+                  "site": np.full([num_samples], site, np.int32)}
+        if self.cir_paths:
+            extras.update(cir_a=cir_a, cir_tau=cir_tau)
+        return h, extras, np.concatenate(traced)
 
     def generate_trajectory(self, start, velocity, num_steps, step_duration,
                             site=0):

@@ -319,13 +319,20 @@ def _outdoor(scene, positions):
 
 def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
           frequencies, num_time_steps, sampling_frequency, max_depth,
-          samples_per_src, batch_size, seed=42):
+          samples_per_src, batch_size, seed=42, cir_paths=0):
     """OFDM channels ``[num_ues, num_bs_ant, num_time_steps, fft_size]``
 
     Paths are computed for ``batch_size`` receivers at a time
     (:class:`~sionna.rt.PathSolver`, synthetic array) and converted with
     :meth:`~sionna.rt.Paths.cfr` (delays normalised per link). UEs without
     any path get an all-zero channel.
+
+    With ``cir_paths > 0``, also returns the baseband channel impulse
+    response of :meth:`~sionna.rt.Paths.cir` (same delay normalisation),
+    keeping the ``cir_paths`` strongest paths of every UE (energy summed over
+    antennas and time steps), strongest first; unused entries have ``a = 0``
+    and ``tau = 0``: ``(h, a [num_ues, num_bs_ant, cir_paths,
+    num_time_steps] complex64, tau [num_ues, cir_paths] float32)``.
     """
     # pylint: disable=import-outside-toplevel
     import numpy as np
@@ -337,7 +344,7 @@ def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
     pos = np.asarray(ue_positions, np.float64)
     vel = None if ue_velocities is None else \
         np.asarray(ue_velocities, np.float64)
-    out = []
+    out, cirs = [], []
     for start in range(0, len(pos), batch_size):
         names = []
         for i in range(start, min(start + batch_size, len(pos))):
@@ -357,9 +364,45 @@ def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
         h = np.asarray(h).astype(np.complex64)
         # [num_rx, num_tx_ant, num_time_steps, fft_size]
         out.append(h[:, 0, 0])
+        if cir_paths:
+            a, tau = paths.cir(sampling_frequency=float(sampling_frequency),
+                               num_time_steps=int(num_time_steps),
+                               normalize_delays=True, out_type="numpy")
+            # [num_rx, num_tx_ant, num_paths, num_time_steps]
+            a = np.asarray(a)[:, 0, 0].astype(np.complex64)
+            # [num_rx, num_paths] (synthetic array: one delay per link)
+            tau = np.asarray(tau, np.float32).reshape(len(names), -1)
+            cirs.append(_strongest_paths(a, tau, int(cir_paths)))
         for name in names:
             sc.remove(name)
-    return np.concatenate(out, axis=0)
+    h = np.concatenate(out, axis=0)
+    if not cir_paths:
+        return h
+    return (h, np.concatenate([c[0] for c in cirs]),
+            np.concatenate([c[1] for c in cirs]))
+
+
+def _strongest_paths(a, tau, num_paths):
+    """The ``num_paths`` strongest paths per UE, zero-padded: ``(a, tau)``
+
+    Input: a [num_ues, num_ant, P, T] complex, tau [num_ues, P] (invalid
+    paths: a = 0, tau = -1). Output: a [num_ues, num_ant, num_paths, T]
+    complex64, tau [num_ues, num_paths] float32 (unused: a = 0, tau = 0).
+    """
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    num_ues, num_ant, p, t = a.shape
+    tau = np.where(tau < 0, 0.0, tau)
+    # [num_ues, P]
+    energy = np.sum(np.abs(a) ** 2, axis=(1, 3))
+    order = np.argsort(-energy, axis=1, kind="stable")[:, :num_paths]
+    out_a = np.zeros([num_ues, num_ant, num_paths, t], np.complex64)
+    out_tau = np.zeros([num_ues, num_paths], np.float32)
+    k = order.shape[1]
+    rows = np.arange(num_ues)[:, None]
+    # [num_ues, num_ant, k, T]
+    out_a[:, :, :k] = np.transpose(a[rows, :, order], (0, 2, 1, 3))
+    out_tau[:, :k] = tau[rows, order]
+    return out_a, out_tau
 
 
 def ping():
