@@ -8,7 +8,8 @@ from lasco_sionna.csi.feedback import (CSIFeedback, PerfectCSI, QuantizedCSI,
                                        get_csi_feedback, list_csi_feedback,
                                        register_csi_feedback)
 from lasco_sionna.csi.codebook import TypeICodebookCSI
-from lasco_sionna.csi.quantizer import NormQuantizer, UniformQuantizer
+from lasco_sionna.csi.quantizer import (NormQuantizer, UniformQuantizer,
+                                        gaussian_optimal_clip)
 from lasco_sionna.csi.learned import LearnedCSIFeedback
 from lasco_sionna.csi.rate_distortion import (rate_distortion_nmse_db,
                                               reverse_water_filling,

@@ -1,13 +1,46 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-"""Uniform scalar quantiser with a straight-through gradient (Keras layer), and the log-domain quantiser of the CSI norm"""
+"""Uniform scalar quantiser with a straight-through gradient (Keras layer), its Gaussian-optimal range, and the log-domain quantiser of the CSI norm"""
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from lasco_sionna.utils.validation import check_positive
+
+#: Step of the MSE-optimal uniform quantiser with ``2**b`` levels of a
+#: unit-variance Gaussian, ``b = 1..8`` (J. Max, "Quantizing for minimum
+#: distortion", IRE Trans. Inf. Theory, 1960, Table II)
+_GAUSSIAN_OPTIMAL_STEP = (1.596, 0.9957, 0.5860, 0.3352, 0.1881, 0.1041,
+                          0.0568, 0.0307)
+
+
+def gaussian_optimal_clip(num_bits):
+    r"""Clipping range of the MSE-optimal uniform quantiser of a unit-variance Gaussian
+
+    ``clip = 2**num_bits * step / 2`` with Max's optimal step for 1 to 8
+    bits (1 bit: :math:`\pm\sqrt{2/\pi}` levels, the Lloyd--Max quantiser,
+    distortion :math:`1 - 2/\pi`); beyond 8 bits the range grows by 0.3
+    per bit, as Max's table does from 5 to 8 bits. Scale it by the standard
+    deviation of the values.
+
+    Input
+    -----
+    num_bits : `int`
+        Bits per value (1..16)
+
+    Output
+    ------
+    clip : `float`
+        Clipping range in units of the standard deviation
+    """
+    check_positive("num_bits", num_bits, integer=True)
+    if num_bits > 16:
+        raise ValueError(f"`num_bits`={num_bits} must be <= 16")
+    if num_bits <= len(_GAUSSIAN_OPTIMAL_STEP):
+        return 2 ** (num_bits - 1) * _GAUSSIAN_OPTIMAL_STEP[num_bits - 1]
+    return 2 ** 7 * _GAUSSIAN_OPTIMAL_STEP[-1] + 0.3 * (num_bits - 8)
 
 
 @keras.saving.register_keras_serializable(package="lasco_sionna")
