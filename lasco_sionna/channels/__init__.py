@@ -10,7 +10,12 @@ from lasco_sionna.channels.environment import (ChannelSamples, Environment,
                                                normalize_per_sample,
                                                register_environment)
 from lasco_sionna.channels.stochastic import (CDLEnvironment,
+                                              StochasticEnvironment,
                                               SystemLevelEnvironment,
                                               TDLEnvironment, max_doppler)
 from lasco_sionna.channels.dataset import (ChannelDataset, DatasetChannel,
+                                           UserSampler,
                                            build_dataset, default_cache_dir)
+from lasco_sionna.channels.cir import (DatasetChannelModel,
+                                       EnvironmentChannelModel,
+                                       as_channel_model, to_uplink)

@@ -40,7 +40,7 @@ class ChannelDataset:
 
     Parameters
     ----------
-    h : [num_samples, 1, 1, 1, num_bs_ant, num_time_steps, fft_size], `np.complex64`
+    h : [num_samples, 1, num_ue_ant, 1, num_bs_ant, num_time_steps, fft_size], `np.complex64`
         Channels in Sionna's OFDM layout
 
     gain_db : [num_samples], `np.float32`
@@ -92,6 +92,11 @@ class ChannelDataset:
         return self.h.shape[4]
 
     @property
+    def num_ue_ant(self):
+        """`int` : UE antennas"""
+        return self.h.shape[2]
+
+    @property
     def num_time_steps(self):
         """`int` : Snapshots per UE"""
         return self.h.shape[5]
@@ -118,11 +123,16 @@ class ChannelDataset:
         return self.subset(self.splits[name])
 
     def to_sionna(self):
-        """[num_samples, 1, 1, 1, num_bs_ant, num_time_steps, fft_size], `np.complex64`"""
+        """[num_samples, 1, num_ue_ant, 1, num_bs_ant, num_time_steps, fft_size], `np.complex64`"""
         return self.h
 
     def as_matrix(self, time_step=0):
-        """CSI images of one UE each
+        # pylint: disable=line-too-long
+        """CSI images ``[num_bs_ant, fft_size]``: one per UE, or one per UE antenna
+
+        With multi-antenna UEs (``num_ue_ant > 1``) every UE antenna's
+        channel is an image of its own (the CSI paths feed each back as its
+        own report), on an extra axis after the sample axis.
 
         Input
         -----
@@ -131,18 +141,22 @@ class ChannelDataset:
 
         Output
         ------
-        h : [num_samples, num_bs_ant, fft_size] | [num_samples, num_time_steps, num_bs_ant, fft_size], `np.complex64`
+        h : [num_samples, (num_ue_ant,) num_bs_ant, fft_size] | [num_samples, (num_ue_ant,) num_time_steps, num_bs_ant, fft_size], `np.complex64`
+            The ``num_ue_ant`` axis only if ``num_ue_ant > 1``
         """
-        # [num_samples, num_bs_ant, num_time_steps, fft_size]
-        h = self.h[:, 0, 0, 0]
+        # [num_samples, num_ue_ant, num_bs_ant, num_time_steps, fft_size]
+        h = self.h[:, 0, :, 0]
+        if self.num_ue_ant == 1:
+            # [num_samples, num_bs_ant, num_time_steps, fft_size]
+            h = h[:, 0]
         if time_step is None:
-            # [num_samples, num_time_steps, num_bs_ant, fft_size]
-            return np.transpose(h, (0, 2, 1, 3))
+            # [num_samples, (num_ue_ant,) num_time_steps, num_bs_ant, fft_size]
+            return np.swapaxes(h, -3, -2)
         if not -self.num_time_steps <= time_step < self.num_time_steps:
             raise ValueError(f"`time_step`={time_step} out of range for "
                              f"{self.num_time_steps} snapshots")
-        # [num_samples, num_bs_ant, fft_size]
-        return h[:, :, time_step]
+        # [num_samples, (num_ue_ant,) num_bs_ant, fft_size]
+        return h[..., time_step, :]
 
     def tf_dataset(self, batch_size, shuffle=True, seed=None, time_step=0,
                    drop_remainder=False):
@@ -558,18 +572,92 @@ def _chunk_seed(seed, index):
                % (2 ** 31 - 1))
 
 
+class UserSampler:
+    r"""Draws of ``num_users`` distinct UEs of a dataset per batch example, in graph
+
+    UEs are drawn uniformly at random with Sionna's random generator (so
+    draws are seeded by ``sionna.phy.config.seed`` and work in graph and XLA
+    mode). If the dataset has several BS sites (extra ``site``), the users of
+    one example are UEs of one site (drawn with probability proportional to
+    its UEs; sites with fewer than ``num_users`` UEs are never drawn): users
+    of different sites do not share a BS.
+
+    Parameters
+    ----------
+    dataset : :class:`ChannelDataset`
+        UE channels
+
+    num_users : `int`
+        UEs per batch example (``<= len(dataset)``)
+
+    Input
+    -----
+    batch_size : `int`
+        Batch size
+
+    Output
+    ------
+    idx : [batch_size, num_users], `tf.int32`
+        Sample indices
+    """
+
+    def __init__(self, dataset, num_users):
+        if not isinstance(dataset, ChannelDataset):
+            raise TypeError("`dataset` must be a ChannelDataset, got "
+                            f"{type(dataset).__name__}")
+        check_positive("num_users", num_users, integer=True)
+        if num_users > len(dataset):
+            raise ValueError(f"`num_users`={num_users} exceeds the "
+                             f"{len(dataset)} UEs of the dataset")
+        self.num_samples = len(dataset)
+        self.num_users = int(num_users)
+        self._members = None
+        site = dataset.extras.get("site")
+        if site is not None and len(np.unique(site)) > 1:
+            groups = [np.flatnonzero(site == k) for k in np.unique(site)]
+            groups = [g for g in groups if len(g) >= num_users]
+            if not groups:
+                raise ValueError(f"`num_users`={num_users} exceeds the UEs "
+                                 "of every BS site of the dataset")
+            width = max(len(g) for g in groups)
+            # [num_sites, width]: UE indices of each site, padded
+            self._members = tf.constant(np.stack(
+                [np.pad(g, (0, width - len(g))) for g in groups]), tf.int32)
+            counts = np.array([len(g) for g in groups])
+            self._counts = tf.constant(counts, tf.int32)
+            self._cum_share = tf.constant(np.cumsum(counts) / counts.sum(),
+                                          tf.float32)
+
+    def __call__(self, batch_size):
+        if self._members is None:
+            u = config.tf_rng.uniform([batch_size, self.num_samples],
+                                      dtype=tf.float32)
+            # Distinct UEs per example: [batch_size, num_users]
+            return tf.math.top_k(u, k=self.num_users, sorted=False).indices
+        # One site per example, by its share of the UEs: [batch_size]
+        u = config.tf_rng.uniform([batch_size], dtype=tf.float32)
+        site = tf.reduce_sum(tf.cast(
+            u[:, None] >= self._cum_share[None, :-1], tf.int32), axis=1)
+        width = tf.shape(self._members)[1]
+        u = config.tf_rng.uniform([batch_size, width], dtype=tf.float32)
+        valid = tf.range(width)[None] < tf.gather(self._counts, site)[:, None]
+        u = tf.where(valid, u, -1.0)
+        # Distinct UEs of the site: [batch_size, num_users]
+        pick = tf.math.top_k(u, k=self.num_users, sorted=False).indices
+        return tf.gather(tf.gather(self._members, site), pick, batch_dims=1)
+
+
 class DatasetChannel(Block):
     # pylint: disable=line-too-long
-    r"""A :class:`ChannelDataset` as a Sionna channel model
+    r"""A :class:`ChannelDataset` as a channel ``batch_size -> h`` of the link
 
     Every call draws, for every batch example, ``num_users`` *distinct* UEs
-    of the dataset uniformly at random (Sionna's random generator, so it is
-    seeded by ``sionna.phy.config.seed`` and works in graph and XLA mode)
-    and returns their channels stacked as the receivers of one BS. If the
-    dataset has several BS sites (extra ``site``), the users of one example
-    are UEs of one site (drawn with probability proportional to its UEs;
-    sites with fewer than ``num_users`` UEs are never drawn): users of
-    different sites do not share a BS.
+    of the dataset (:class:`UserSampler`: seeded by
+    ``sionna.phy.config.seed``, one BS site per example) and returns their
+    frequency responses stacked as the receivers of one BS. For Sionna's
+    own channel blocks (``OFDMChannel``, ``TimeChannel``,
+    ``GenerateOFDMChannel``), use
+    :func:`~lasco_sionna.channels.as_channel_model`.
 
     Parameters
     ----------
@@ -592,20 +680,14 @@ class DatasetChannel(Block):
 
     Output
     ------
-    h : [batch_size, num_users, 1, 1, num_bs_ant, num_time_steps, fft_size], `tf.complex`
+    h : [batch_size, num_users, num_ue_ant, 1, num_bs_ant, num_time_steps, fft_size], `tf.complex`
         Channels in Sionna's OFDM layout
     """
 
     def __init__(self, dataset, num_users, num_time_steps=None,
                  precision=None):
         super().__init__(precision=precision)
-        if not isinstance(dataset, ChannelDataset):
-            raise TypeError("`dataset` must be a ChannelDataset, got "
-                            f"{type(dataset).__name__}")
-        check_positive("num_users", num_users, integer=True)
-        if num_users > len(dataset):
-            raise ValueError(f"`num_users`={num_users} exceeds the "
-                             f"{len(dataset)} UEs of the dataset")
+        self._sampler = UserSampler(dataset, num_users)
         t = dataset.num_time_steps if num_time_steps is None else \
             num_time_steps
         check_positive("num_time_steps", t, integer=True)
@@ -615,24 +697,8 @@ class DatasetChannel(Block):
                              "dataset")
         self.dataset = dataset
         self.num_users = int(num_users)
-        # [num_samples, num_bs_ant, num_time_steps, fft_size]
-        self._h = tf.constant(dataset.h[:, 0, 0, 0, :, :t], self.cdtype)
-        self._members = None
-        site = dataset.extras.get("site")
-        if site is not None and len(np.unique(site)) > 1:
-            groups = [np.flatnonzero(site == k) for k in np.unique(site)]
-            groups = [g for g in groups if len(g) >= num_users]
-            if not groups:
-                raise ValueError(f"`num_users`={num_users} exceeds the UEs "
-                                 "of every BS site of the dataset")
-            width = max(len(g) for g in groups)
-            # [num_sites, width]: UE indices of each site, padded
-            self._members = tf.constant(np.stack(
-                [np.pad(g, (0, width - len(g))) for g in groups]), tf.int32)
-            counts = np.array([len(g) for g in groups])
-            self._counts = tf.constant(counts, tf.int32)
-            self._cum_share = tf.constant(np.cumsum(counts) / counts.sum(),
-                                          tf.float32)
+        # [num_samples, num_ue_ant, num_bs_ant, num_time_steps, fft_size]
+        self._h = tf.constant(dataset.h[:, 0, :, 0, :, :t], self.cdtype)
 
     @property
     def num_bs_ant(self):
@@ -640,24 +706,11 @@ class DatasetChannel(Block):
         return self.dataset.num_bs_ant
 
     def call(self, batch_size):
-        if self._members is None:
-            n = self.dataset.num_samples
-            u = config.tf_rng.uniform([batch_size, n], dtype=tf.float32)
-            # Distinct UEs per example: [batch_size, num_users]
-            idx = tf.math.top_k(u, k=self.num_users, sorted=False).indices
-        else:
-            # One site per example, by its share of the UEs: [batch_size]
-            u = config.tf_rng.uniform([batch_size], dtype=tf.float32)
-            site = tf.reduce_sum(tf.cast(
-                u[:, None] >= self._cum_share[None, :-1], tf.int32), axis=1)
-            width = tf.shape(self._members)[1]
-            u = config.tf_rng.uniform([batch_size, width], dtype=tf.float32)
-            valid = tf.range(width)[None] < tf.gather(self._counts, site)[:, None]
-            u = tf.where(valid, u, -1.0)
-            # Distinct UEs of the site: [batch_size, num_users]
-            pick = tf.math.top_k(u, k=self.num_users, sorted=False).indices
-            idx = tf.gather(tf.gather(self._members, site), pick, batch_dims=1)
-        # [batch_size, num_users, num_bs_ant, num_time_steps, fft_size]
+        # [batch_size, num_users]
+        idx = self._sampler(batch_size)
+        # [batch_size, num_users, num_ue_ant, num_bs_ant, num_time_steps,
+        #  fft_size]
         h = tf.gather(self._h, idx)
-        # [batch_size, num_users, 1, 1, num_bs_ant, num_time_steps, fft_size]
-        return h[:, :, tf.newaxis, tf.newaxis]
+        # [batch_size, num_users, num_ue_ant, 1, num_bs_ant, num_time_steps,
+        #  fft_size]
+        return h[:, :, :, tf.newaxis]

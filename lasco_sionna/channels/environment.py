@@ -21,12 +21,13 @@ class ChannelSamples:
 
     Parameters
     ----------
-    h : [num_samples, 1, 1, 1, num_bs_ant, num_time_steps, fft_size], `np.complex64`
+    h : [num_samples, 1, num_ue_ant, 1, num_bs_ant, num_time_steps, fft_size], `np.complex64`
         Downlink frequency responses in Sionna's OFDM layout
         ``[batch, num_rx, num_rx_ant, num_tx, num_tx_ant, num_time_steps,
-        fft_size]``, one single-antenna UE per sample. If the environment
-        normalises (the default), each sample has unit mean energy per
-        element: ``mean(|h|^2) = 1``.
+        fft_size]``, one UE per sample (``num_ue_ant = 1`` unless the
+        environment has multi-antenna UEs). If the environment normalises
+        (the default), each sample has unit mean energy per element:
+        ``mean(|h|^2) = 1`` over all its antennas.
 
     gain_db : [num_samples], `np.float32`
         Average channel power gain of each sample before normalisation [dB]
@@ -75,9 +76,9 @@ class Environment(ABC):
     r"""A named, seeded generator of downlink channels
 
     Every environment produces per-UE frequency responses for one BS
-    (``num_tx = 1``) with ``bs_array.num_ant`` antennas and single-antenna
-    UEs, at the subcarriers of ``numerology``. Draws are deterministic for a
-    given ``(config, seed)``.
+    (``num_tx = 1``) with ``bs_array.num_ant`` antennas and UEs with
+    ``num_ue_ant`` antennas (1 by default), at the subcarriers of
+    ``numerology``. Draws are deterministic for a given ``(config, seed)``.
 
     Parameters
     ----------
@@ -95,12 +96,18 @@ class Environment(ABC):
 
     normalize : `bool`
         Normalise every sample to unit mean energy per element
+
+    num_ue_ant : `int`, (default 1)
+        UE antennas (a single-polarised uniform linear array, half-wavelength
+        spacing). Part of the configuration only if not 1, so single-antenna
+        datasets keep their cache keys
     """
 
     #: "stochastic" or "raytraced"
     kind = None
 
-    def __init__(self, name, numerology, bs_array, seed, normalize):
+    def __init__(self, name, numerology, bs_array, seed, normalize,
+                 num_ue_ant=1):
         if not isinstance(numerology, Numerology):
             raise TypeError("`numerology` must be a Numerology, got "
                             f"{type(numerology).__name__}")
@@ -108,6 +115,8 @@ class Environment(ABC):
             raise TypeError("`bs_array` must be a BSArray, got "
                             f"{type(bs_array).__name__}")
         check_seed("seed", seed)
+        self.num_ue_ant = int(check_positive("num_ue_ant", num_ue_ant,
+                                             integer=True))
         self.name = name
         self.numerology = numerology
         self.bs_array = bs_array
@@ -126,6 +135,9 @@ class Environment(ABC):
 
     def config(self):
         """`dict` : Full JSON-serialisable configuration (hashed for caching)"""
+        params = self._params()
+        if self.num_ue_ant != 1:
+            params["num_ue_ant"] = self.num_ue_ant
         return {"name": self.name,
                 "kind": self.kind,
                 "class": type(self).__name__,
@@ -133,7 +145,7 @@ class Environment(ABC):
                 "bs_array": self.bs_array.to_dict(),
                 "seed": self.seed,
                 "normalize": self.normalize,
-                "params": self._params()}
+                "params": params}
 
     def config_hash(self, **extra):
         """`str` : SHA-256 (16 hex digits) of :meth:`config` and ``extra``"""
@@ -170,7 +182,7 @@ class Environment(ABC):
         Output
         ------
         samples : :class:`ChannelSamples`
-            ``h`` has shape ``[num_samples, 1, 1, 1, num_bs_ant,
+            ``h`` has shape ``[num_samples, 1, num_ue_ant, 1, num_bs_ant,
             num_time_steps, fft_size]``
         """
         check_positive("num_samples", num_samples, integer=True)
@@ -183,7 +195,8 @@ class Environment(ABC):
         h, extras = self._generate(int(num_samples), int(seed),
                                    int(num_time_steps),
                                    float(sampling_frequency))
-        expected = (num_samples, 1, 1, 1, self.num_bs_ant, num_time_steps,
+        expected = (num_samples, 1, self.num_ue_ant, 1, self.num_bs_ant,
+                    num_time_steps,
                     self.numerology.fft_size)
         if h.shape != expected:
             raise RuntimeError(f"{type(self).__name__} produced shape "

@@ -24,8 +24,8 @@ TDL_MODELS = ("A", "B", "C", "D", "E")
 SYSTEM_LEVEL_SCENARIOS = {"umi": UMi, "uma": UMa, "rma": RMa}
 
 
-def _panel_arrays(bs_array, carrier_frequency, precision=None):
-    """BS and UT arrays of TR 38.901 for a :class:`BSArray`"""
+def _panel_arrays(bs_array, carrier_frequency, precision=None, num_ue_ant=1):
+    """BS and UT arrays of TR 38.901 for a :class:`BSArray` and ``num_ue_ant`` UE antennas (a single-polarised ULA)"""
     bs = PanelArray(num_rows_per_panel=bs_array.num_rows,
                     num_cols_per_panel=bs_array.num_cols,
                     polarization=bs_array.polarization,
@@ -35,7 +35,7 @@ def _panel_arrays(bs_array, carrier_frequency, precision=None):
                     else "omni",
                     carrier_frequency=carrier_frequency,
                     precision=precision)
-    ut = PanelArray(num_rows_per_panel=1, num_cols_per_panel=1,
+    ut = PanelArray(num_rows_per_panel=1, num_cols_per_panel=num_ue_ant,
                     polarization="single", polarization_type="V",
                     antenna_pattern="omni",
                     carrier_frequency=carrier_frequency,
@@ -74,20 +74,24 @@ def max_doppler(speed, carrier_frequency):
 class StochasticEnvironment(Environment):
     """Base class of TR 38.901 environments, generated with Sionna's models
 
-    Subclasses implement :meth:`channel_model`, an in-graph generator of
-    multi-user channels usable directly in a link.
+    Subclasses implement :meth:`_channel_model`; :meth:`channel_model` is
+    an in-graph generator of multi-user channels usable directly in a link,
+    and :func:`~lasco_sionna.channels.as_channel_model` makes the
+    environment a Sionna :class:`~sionna.phy.channel.ChannelModel`.
     """
 
     kind = "stochastic"
 
     def channel_model(self, num_users, num_time_steps=1,
-                      sampling_frequency=None, precision=None):
+                      sampling_frequency=None, precision=None,
+                      normalize=None):
+        # pylint: disable=line-too-long
         """In-graph multi-user channel generator (fresh draws at every call)
 
         Input
         -----
         num_users : `int`
-            Number of single-antenna UEs per batch example
+            Number of UEs per batch example
 
         num_time_steps : `int`, (default 1)
             Snapshots per example
@@ -98,27 +102,41 @@ class StochasticEnvironment(Environment):
         precision : `None` (default) | "single" | "double"
             Precision of the generated channels
 
+        normalize : `None` (default) | `bool`
+            Normalise every UE channel to unit mean energy per element (over
+            its antennas, snapshots and subcarriers), as
+            :meth:`~lasco_sionna.channels.Environment.generate` does;
+            `None`: the environment's ``normalize``
+
         Output
         ------
         channel : :class:`sionna.phy.Block`
             ``channel(batch_size)`` returns
-            ``[batch_size, num_users, 1, 1, num_bs_ant, num_time_steps,
-            fft_size]``, `tf.complex`. Channels are not normalised per UE.
+            ``[batch_size, num_users, num_ue_ant, 1, num_bs_ant,
+            num_time_steps, fft_size]``, `tf.complex`; its method
+            ``cir(batch_size, num_time_steps, sampling_frequency)`` returns
+            the impulse responses ``(a, tau)`` (same normalisation)
         """
         check_positive("num_users", num_users, integer=True)
+        check_positive("num_time_steps", num_time_steps, integer=True)
         if sampling_frequency is None:
             sampling_frequency = 1.0 / self.numerology.slot_duration
-        return self._channel_model(num_users, num_time_steps,
-                                   sampling_frequency, precision)
+        check_positive("sampling_frequency", sampling_frequency)
+        normalize = self.normalize if normalize is None else normalize
+        check_choice("normalize", normalize, (True, False))
+        return self._channel_model(int(num_users), int(num_time_steps),
+                                   float(sampling_frequency), precision,
+                                   bool(normalize))
 
     def _channel_model(self, num_users, num_time_steps, sampling_frequency,
-                       precision):
+                       precision, normalize):
         """:meth:`channel_model` with checked arguments"""
         raise NotImplementedError
 
     def _generate(self, num_samples, seed, num_time_steps, sampling_frequency):
+        # Raw channels: Environment.generate normalises and keeps gain_db
         gen = self.channel_model(1, num_time_steps, sampling_frequency,
-                                 precision="single")
+                                 precision="single", normalize=False)
         chunks = []
         rng = np.random.default_rng(seed)
         done = 0
@@ -139,32 +157,75 @@ class StochasticEnvironment(Environment):
         """Hook called before each chunk (e.g. to redraw a BS orientation)"""
 
 
-class _LinkLevelChannel(Block):
-    """In-graph multi-user CDL/TDL channel: ``num_users`` independent draws"""
+class _MultiUserChannel(Block):
+    """In-graph multi-user channel of a stochastic environment: ``call(batch_size) -> h``, ``cir(...) -> (a, tau)``, optionally normalised per UE"""
 
-    def __init__(self, model, num_users, frequencies, num_time_steps,
-                 sampling_frequency, precision=None):
+    def __init__(self, num_users, frequencies, num_time_steps,
+                 sampling_frequency, normalize, precision=None):
         super().__init__(precision=precision)
-        self.model = model
         self._num_users = num_users
         self._frequencies = tf.constant(frequencies, self.rdtype)
         self._num_time_steps = num_time_steps
         self._sampling_frequency = sampling_frequency
+        self._normalize = normalize
+
+    def raw_cir(self, batch_size, num_time_steps, sampling_frequency):
+        """Unnormalised ``a`` [batch_size, num_users, num_ue_ant, 1, num_bs_ant, num_paths, num_time_steps], ``tau`` [batch_size, num_users, 1, num_paths]"""
+        raise NotImplementedError
+
+    def _inverse_rms(self, h):
+        """[batch_size, num_users, 1, 1, 1, 1, 1]: 1/sqrt of each UE's mean energy per element of ``h``"""
+        energy = tf.reduce_mean(tf.abs(h) ** 2, axis=[2, 3, 4, 5, 6],
+                                keepdims=True)
+        return tf.math.divide_no_nan(tf.ones_like(energy), tf.sqrt(energy))
+
+    def cir(self, batch_size, num_time_steps, sampling_frequency):
+        """Channel impulse responses, normalised so that each UE's frequency response at the environment's subcarriers has unit mean energy per element (if ``normalize``)"""
+        a, tau = self.raw_cir(batch_size, num_time_steps, sampling_frequency)
+        if self._normalize:
+            # [batch_size, num_users, num_ue_ant, 1, num_bs_ant,
+            #  num_time_steps, fft_size]
+            h = cir_to_ofdm_channel(self._frequencies, a, tau, normalize=False)
+            a = a * tf.cast(self._inverse_rms(h), a.dtype)
+        return a, tau
+
+    def call(self, batch_size):
+        a, tau = self.raw_cir(batch_size, self._num_time_steps,
+                              self._sampling_frequency)
+        # [batch_size, num_users, num_ue_ant, 1, num_bs_ant, num_time_steps,
+        #  fft_size]
+        h = cir_to_ofdm_channel(self._frequencies, a, tau, normalize=False)
+        if self._normalize:
+            h = h * tf.cast(self._inverse_rms(h), h.dtype)
+        return h
+
+
+class _LinkLevelChannel(_MultiUserChannel):
+    """In-graph multi-user CDL/TDL channel: ``num_users`` independent draws"""
+
+    def __init__(self, model, num_users, frequencies, num_time_steps,
+                 sampling_frequency, normalize, precision=None):
+        super().__init__(num_users, frequencies, num_time_steps,
+                         sampling_frequency, normalize, precision=precision)
+        self.model = model
 
     def set_bs_yaw(self, yaw):
         """Set the BS azimuth orientation [rad] used by the next draws"""
         # pylint: disable=protected-access
         self.model._tx_orientation = tf.constant([yaw, 0.0, 0.0], self.rdtype)
 
-    def call(self, batch_size):
+    def raw_cir(self, batch_size, num_time_steps, sampling_frequency):
         k = self._num_users
-        a, tau = self.model(batch_size * k, self._num_time_steps,
-                            self._sampling_frequency)
-        h = cir_to_ofdm_channel(self._frequencies, a, tau, normalize=False)
-        # h: [batch_size*k, 1, 1, 1, num_bs_ant, num_time_steps, fft_size]
-        h = tf.reshape(h, tf.concat([[batch_size, k], tf.shape(h)[2:]], 0))
-        # h: [batch_size, k, 1, 1, num_bs_ant, num_time_steps, fft_size]
-        return h
+        a, tau = self.model(batch_size * k, num_time_steps,
+                            sampling_frequency)
+        # a: [batch_size*k, 1, num_ue_ant, 1, num_bs_ant, num_paths, T]
+        a = tf.reshape(a, tf.concat([[batch_size, k], tf.shape(a)[2:]], 0))
+        # a: [batch_size, k, num_ue_ant, 1, num_bs_ant, num_paths, T]
+        # tau: [batch_size*k, 1, 1, num_paths]
+        tau = tf.reshape(tau, tf.concat([[batch_size, k],
+                                         tf.shape(tau)[2:]], 0))
+        # tau: [batch_size, k, 1, num_paths]
+        return a, tau
 
 
 class CDLEnvironment(StochasticEnvironment):
@@ -200,7 +261,7 @@ class CDLEnvironment(StochasticEnvironment):
     yaw_block : `int`, (default 64)
         Samples per random BS yaw
 
-    numerology, bs_array, seed, normalize :
+    numerology, bs_array, seed, normalize, num_ue_ant :
         See :class:`~lasco_sionna.channels.Environment`
     """
 
@@ -208,8 +269,9 @@ class CDLEnvironment(StochasticEnvironment):
                  min_speed=0.0, max_speed=0.0, bs_yaw_deg=0.0,
                  bs_yaw_jitter_deg=0.0, yaw_block=64,
                  numerology=Numerology(), bs_array=BSArray(), seed=0,
-                 normalize=True):
-        super().__init__(name, numerology, bs_array, seed, normalize)
+                 normalize=True, num_ue_ant=1):
+        super().__init__(name, numerology, bs_array, seed, normalize,
+                         num_ue_ant)
         check_choice("model", model, CDL_MODELS)
         check_positive("delay_spread", delay_spread)
         _check_speeds(min_speed, max_speed)
@@ -234,9 +296,9 @@ class CDLEnvironment(StochasticEnvironment):
                 "yaw_block": self.yaw_block}
 
     def _channel_model(self, num_users, num_time_steps, sampling_frequency,
-                       precision):
+                       precision, normalize):
         fc = self.numerology.carrier_frequency
-        bs, ut = _panel_arrays(self.bs_array, fc, precision)
+        bs, ut = _panel_arrays(self.bs_array, fc, precision, self.num_ue_ant)
         cdl = CDL(self.model, self.delay_spread, fc, ut, bs, "downlink",
                   bs_orientation=tf.constant(
                       [np.deg2rad(self.bs_yaw_deg), 0.0, 0.0],
@@ -245,7 +307,7 @@ class CDLEnvironment(StochasticEnvironment):
                   precision=precision)
         return _LinkLevelChannel(cdl, num_users, self.numerology.frequencies,
                                  num_time_steps, sampling_frequency,
-                                 precision=precision)
+                                 normalize, precision=precision)
 
     def _before_chunk(self, gen, rng):
         if self.bs_yaw_jitter_deg > 0:
@@ -288,16 +350,17 @@ class TDLEnvironment(StochasticEnvironment):
     num_sinusoids : `int`, (default 20)
         Sinusoids of Sionna's sum-of-sinusoids model
 
-    numerology, bs_array, seed, normalize :
+    numerology, bs_array, seed, normalize, num_ue_ant :
         See :class:`~lasco_sionna.channels.Environment`. Only the number of
-        BS antennas of ``bs_array`` is used.
+        BS antennas of ``bs_array`` is used; UE antennas are uncorrelated.
     """
 
     def __init__(self, name="tdl", model="A", delay_spread=300e-9,
                  min_speed=0.0, max_speed=0.0, bs_correlation=0.0,
                  num_sinusoids=20, numerology=Numerology(),
-                 bs_array=BSArray(), seed=0, normalize=True):
-        super().__init__(name, numerology, bs_array, seed, normalize)
+                 bs_array=BSArray(), seed=0, normalize=True, num_ue_ant=1):
+        super().__init__(name, numerology, bs_array, seed, normalize,
+                         num_ue_ant)
         check_choice("model", model, TDL_MODELS)
         check_positive("delay_spread", delay_spread)
         _check_speeds(min_speed, max_speed)
@@ -326,7 +389,7 @@ class TDLEnvironment(StochasticEnvironment):
                 "num_sinusoids": self.num_sinusoids}
 
     def _channel_model(self, num_users, num_time_steps, sampling_frequency,
-                       precision):
+                       precision, normalize):
         tx_corr = None
         if self.bs_correlation > 0:
             tx_corr = exp_corr_mat(self.bs_correlation, self.num_bs_ant,
@@ -335,25 +398,24 @@ class TDLEnvironment(StochasticEnvironment):
                   self.numerology.carrier_frequency,
                   num_sinusoids=self.num_sinusoids,
                   min_speed=self.min_speed, max_speed=self.max_speed,
-                  num_tx_ant=self.num_bs_ant, tx_corr_mat=tx_corr,
-                  precision=precision)
+                  num_rx_ant=self.num_ue_ant, num_tx_ant=self.num_bs_ant,
+                  tx_corr_mat=tx_corr, precision=precision)
         return _LinkLevelChannel(tdl, num_users, self.numerology.frequencies,
                                  num_time_steps, sampling_frequency,
-                                 precision=precision)
+                                 normalize, precision=precision)
 
 
-class _SystemLevelChannel(Block):
+class _SystemLevelChannel(_MultiUserChannel):
     """In-graph UMi/UMa/RMa channel: one single-sector drop per example"""
 
     def __init__(self, env, num_users, num_time_steps, sampling_frequency,
-                 precision=None):
-        super().__init__(precision=precision)
+                 normalize, precision=None):
+        super().__init__(num_users, env.numerology.frequencies,
+                         num_time_steps, sampling_frequency, normalize,
+                         precision=precision)
         self._env = env
-        self._num_users = num_users
-        self._num_time_steps = num_time_steps
-        self._sampling_frequency = sampling_frequency
         fc = env.numerology.carrier_frequency
-        bs, ut = _panel_arrays(env.bs_array, fc, precision)
+        bs, ut = _panel_arrays(env.bs_array, fc, precision, env.num_ue_ant)
         cls = SYSTEM_LEVEL_SCENARIOS[env.scenario]
         kwargs = {"carrier_frequency": fc, "ut_array": ut, "bs_array": bs,
                   "direction": "downlink", "enable_pathloss": True,
@@ -361,10 +423,8 @@ class _SystemLevelChannel(Block):
         if env.scenario in ("umi", "uma"):
             kwargs["o2i_model"] = "low"
         self.model = cls(**kwargs)
-        self._frequencies = tf.constant(env.numerology.frequencies,
-                                        self.rdtype)
 
-    def call(self, batch_size):
+    def raw_cir(self, batch_size, num_time_steps, sampling_frequency):
         env = self._env
         topo = gen_single_sector_topology(
             batch_size, self._num_users, env.scenario,
@@ -374,9 +434,9 @@ class _SystemLevelChannel(Block):
         ut_loc, bs_loc, ut_ori, bs_ori, ut_vel, in_state = topo
         self.model.set_topology(ut_loc, bs_loc, ut_ori, bs_ori, ut_vel,
                                 in_state, los=env.los)
-        a, tau = self.model(self._num_time_steps, self._sampling_frequency)
-        # [batch_size, num_users, 1, 1, num_bs_ant, num_time_steps, fft_size]
-        return cir_to_ofdm_channel(self._frequencies, a, tau, normalize=False)
+        # a: [batch_size, num_users, num_ue_ant, 1, num_bs_ant, num_paths, T]
+        # tau: [batch_size, num_users, 1, num_paths]
+        return self.model(num_time_steps, sampling_frequency)
 
 
 class SystemLevelEnvironment(StochasticEnvironment):
@@ -407,15 +467,16 @@ class SystemLevelEnvironment(StochasticEnvironment):
     ues_per_drop : `int`, (default 8)
         UEs dropped together in :meth:`generate`
 
-    numerology, bs_array, seed, normalize :
+    numerology, bs_array, seed, normalize, num_ue_ant :
         See :class:`~lasco_sionna.channels.Environment`
     """
 
     def __init__(self, name="umi", scenario="umi", los=None,
                  indoor_probability=0.0, min_speed=0.0, max_speed=0.0,
                  ues_per_drop=8, numerology=Numerology(), bs_array=BSArray(),
-                 seed=0, normalize=True):
-        super().__init__(name, numerology, bs_array, seed, normalize)
+                 seed=0, normalize=True, num_ue_ant=1):
+        super().__init__(name, numerology, bs_array, seed, normalize,
+                         num_ue_ant)
         check_choice("scenario", scenario, tuple(SYSTEM_LEVEL_SCENARIOS))
         check_choice("los", los, (None, True, False))
         if not 0.0 <= indoor_probability <= 1.0:
@@ -437,13 +498,16 @@ class SystemLevelEnvironment(StochasticEnvironment):
                 "ues_per_drop": self.ues_per_drop}
 
     def _channel_model(self, num_users, num_time_steps, sampling_frequency,
-                       precision):
+                       precision, normalize):
         return _SystemLevelChannel(self, num_users, num_time_steps,
-                                   sampling_frequency, precision=precision)
+                                   sampling_frequency, normalize,
+                                   precision=precision)
 
     def _generate(self, num_samples, seed, num_time_steps, sampling_frequency):
+        # Raw channels: Environment.generate normalises and keeps gain_db
         gen = self.channel_model(self.ues_per_drop, num_time_steps,
-                                 sampling_frequency, precision="single")
+                                 sampling_frequency, precision="single",
+                                 normalize=False)
         rng = np.random.default_rng(seed)
         chunks = []
         done = 0
@@ -451,8 +515,8 @@ class SystemLevelEnvironment(StochasticEnvironment):
         while done < num_samples:
             with sionna_seed(int(rng.integers(2**31))):
                 h = gen(drops_per_chunk).numpy()
-            # [drops, ues_per_drop, 1, 1, num_bs_ant, T, F]
-            # -> [drops*ues_per_drop, 1, 1, 1, num_bs_ant, T, F]
+            # [drops, ues_per_drop, num_ue_ant, 1, num_bs_ant, T, F]
+            # -> [drops*ues_per_drop, 1, num_ue_ant, 1, num_bs_ant, T, F]
             h = h.reshape((-1, 1) + h.shape[2:])
             chunks.append(h[:num_samples - done])
             done += chunks[-1].shape[0]

@@ -10,7 +10,7 @@ import tensorflow as tf
 from sionna.phy.fec.utils import bin2int_tf, int2bin_tf
 
 from lasco_sionna.csi.feedback import CSIFeedback, register_csi_feedback
-from lasco_sionna.utils.validation import check_positive
+from lasco_sionna.utils.validation import check_choice, check_positive
 
 
 def oversampled_dft_beams(num_ant, oversampling):
@@ -81,6 +81,14 @@ class TypeICodebookCSI(CSIFeedback):
     amplitude_range_db : `tuple`, (default (-30.0, 10.0))
         Range of the subband gain quantiser [dB relative to sqrt(Nt)]
 
+    polarization : "single" (default) | "dual" | "V" | "H" | "cross" | "VH"
+        Polarisation of the BS array (names of
+        :class:`~lasco_sionna.channels.BSArray`, Sionna's ``PanelArray``
+        and Sionna RT's ``PlanarArray``). This codebook assumes a
+        single-polarised array whose ports are one ULA: a dual-polarised
+        array (its ports are two co-located arrays, not one array of
+        ``num_bs_ant`` elements) raises `ValueError`
+
     precision : `None` (default) | "single" | "double"
         Precision of internal computations and outputs
 
@@ -97,8 +105,17 @@ class TypeICodebookCSI(CSIFeedback):
 
     def __init__(self, num_bs_ant, fft_size, oversampling=4, num_subbands=8,
                  amplitude_bits=4, amplitude_range_db=(-30.0, 10.0),
-                 precision=None):
+                 polarization="single", precision=None):
         super().__init__(num_bs_ant, fft_size, precision=precision)
+        check_choice("polarization", polarization,
+                     ("single", "dual", "V", "H", "cross", "VH"))
+        if polarization in ("dual", "cross", "VH"):
+            raise ValueError(
+                f"`polarization`={polarization!r}: the Type I codebook here "
+                "assumes a single-polarised ULA (one DFT beam over all "
+                f"{self.num_bs_ant} ports); a dual-polarised array needs the "
+                "two-polarisation codebook of TS 38.214 (co-phasing), which "
+                "is not implemented. Use 'quantized' or a learned CSI path")
         check_positive("oversampling", oversampling, integer=True)
         check_positive("num_subbands", num_subbands, integer=True)
         check_positive("amplitude_bits", amplitude_bits, integer=True,

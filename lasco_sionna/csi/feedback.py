@@ -29,12 +29,20 @@ class CSIFeedback(Block):
     differentiable surrogate of the bit pipe, as long as ``encode``/``decode``
     stay consistent with it.
 
+    Every ``[num_bs_ant, fft_size]`` matrix of the input is one report:
+    with multi-antenna UEs (channels ``[..., num_ue_ant, num_bs_ant,
+    fft_size]``, e.g. :meth:`~lasco_sionna.channels.ChannelDataset.as_matrix`
+    of an environment with ``num_ue_ant > 1``), the channel of each UE
+    antenna is fed back as its own report of :attr:`payload_bits` bits.
+    Inputs of any complex dtype (complex64 or complex128) are cast to the
+    path's precision: outputs are complex64 unless ``precision="double"``.
+
     Parameters
     ----------
-    num_bs_ant : `int`
-        BS antennas ``Nt``
+    num_bs_ant : `int` | 0-d integer `tf.Tensor`
+        BS antennas ``Nt`` (e.g. Sionna's ``AntennaArray.num_ant``)
 
-    fft_size : `int`
+    fft_size : `int` | 0-d integer `tf.Tensor`
         Subcarriers ``F``
 
     precision : `None` (default) | "single" | "double"
@@ -43,7 +51,7 @@ class CSIFeedback(Block):
     Input
     -----
     h : [..., num_bs_ant, fft_size], `tf.complex`
-        Channels measured by the UEs
+        Channels measured by the UEs (complex64 or complex128)
 
     Output
     ------
@@ -53,10 +61,11 @@ class CSIFeedback(Block):
 
     def __init__(self, num_bs_ant, fft_size, precision=None):
         super().__init__(precision=precision)
-        check_positive("num_bs_ant", num_bs_ant, integer=True)
-        check_positive("fft_size", fft_size, integer=True)
-        self.num_bs_ant = int(num_bs_ant)
-        self.fft_size = int(fft_size)
+        # Integer tensors (Sionna's ``AntennaArray.num_ant``) are accepted
+        self.num_bs_ant = int(check_positive("num_bs_ant", num_bs_ant,
+                                             integer=True))
+        self.fft_size = int(check_positive("fft_size", fft_size,
+                                           integer=True))
 
     @property
     @abstractmethod
@@ -362,10 +371,10 @@ def get_csi_feedback(spec, num_bs_ant, fft_size, precision=None):
         "bit_budget": 4112}``: 2 bits per value at 32 antennas and 32 taps), or an instance (returned after checking its
         dimensions)
 
-    num_bs_ant : `int`
-        BS antennas
+    num_bs_ant : `int` | 0-d integer `tf.Tensor`
+        BS antennas (e.g. Sionna's ``AntennaArray.num_ant``)
 
-    fft_size : `int`
+    fft_size : `int` | 0-d integer `tf.Tensor`
         Subcarriers
 
     precision : `None` (default) | "single" | "double"
@@ -375,6 +384,8 @@ def get_csi_feedback(spec, num_bs_ant, fft_size, precision=None):
     ------
     csi : :class:`CSIFeedback`
     """
+    num_bs_ant = int(check_positive("num_bs_ant", num_bs_ant, integer=True))
+    fft_size = int(check_positive("fft_size", fft_size, integer=True))
     if isinstance(spec, CSIFeedback):
         if (spec.num_bs_ant, spec.fft_size) != (num_bs_ant, fft_size):
             raise ValueError(

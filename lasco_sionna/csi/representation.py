@@ -225,7 +225,8 @@ def csi_image(h, num_taps=32, precision=None):
     Input
     -----
     h : [..., num_ant, fft_size], `tf.complex`
-        Channels
+        Channels, complex64 or complex128: cast to ``precision`` (float32
+        outputs by default; ``precision="double"`` keeps float64)
 
     num_taps : `int`, (default 32)
         Delay taps kept

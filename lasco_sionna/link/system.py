@@ -121,6 +121,7 @@ class MUMIMOOFDMLink(Block):
         (Sionna layout; ``num_snapshots >= feedback_delay + 1``), e.g. a
         :class:`~lasco_sionna.channels.DatasetChannel` or
         ``env.channel_model(num_users)`` of a stochastic environment
+        (both normalised per UE, so that ``ebno_db`` is the per-UE SNR)
 
     numerology : :class:`~lasco_sionna.channels.Numerology`
         OFDM numerology (must match the channel's subcarriers)
@@ -168,7 +169,7 @@ class MUMIMOOFDMLink(Block):
         if not isinstance(config, LinkConfig):
             raise TypeError("`config` must be a LinkConfig, got "
                             f"{type(config).__name__}")
-        check_positive("num_bs_ant", num_bs_ant, integer=True)
+        num_bs_ant = check_positive("num_bs_ant", num_bs_ant, integer=True)
         self.channel = channel
         self.numerology = numerology
         self.num_bs_ant = int(num_bs_ant)

@@ -82,6 +82,10 @@ def _link(key):
         csi = {"environment": p["environment"],
                "numerology": p["numerology"], "bs_array": p["bs_array"],
                **params, "name": name}
+    elif name == "type1":
+        # Type I refuses dual-polarised arrays
+        csi = {"polarization": p["bs_array"].get("polarization", "single"),
+               **params, "name": name}
     return MUMIMOOFDMLink(channel, numerology, ds.num_bs_ant, config,
                           csi_feedback=csi, precoder=p["precoder"])
 

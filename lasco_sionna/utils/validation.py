@@ -13,6 +13,17 @@ import numpy as np
 MAX_SEED = 2 ** 32 - 1
 
 
+def as_scalar(value):
+    """A 0-d array or eager tensor (e.g. Sionna's ``AntennaArray.num_ant``) as a NumPy/Python scalar; anything else unchanged"""
+    if getattr(value, "shape", None) == () and not isinstance(
+            value, (numbers.Number, np.generic)):
+        if hasattr(value, "numpy"):
+            value = value.numpy()
+        if isinstance(value, np.ndarray):
+            value = value.item()
+    return value
+
+
 def _check_number_type(name, value, integer):
     kind = "integer" if integer else "number"
     article = "an" if integer else "a"
@@ -44,8 +55,9 @@ def check_positive(name, value, integer=False, allow_zero=False):
     Output
     ------
     value : `int` | `float`
-        The value, unchanged
+        The value, unchanged (a 0-d array or eager tensor as a scalar)
     """
+    value = as_scalar(value)
     kind = _check_number_type(name, value, integer)
     bound = ">= 0" if allow_zero else "> 0"
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
@@ -68,8 +80,9 @@ def check_number(name, value, integer=False, low=None, high=None):
     Output
     ------
     value : `int` | `float`
-        The value, unchanged
+        The value, unchanged (a 0-d array or eager tensor as a scalar)
     """
+    value = as_scalar(value)
     kind = _check_number_type(name, value, integer)
     if not np.isfinite(float(value)) or \
             (low is not None and value < low) or \
