@@ -87,6 +87,10 @@ class RayTracedEnvironment(Environment):
         single site) and, for the other default sites, facing the scene
         centre
 
+    bs_look_at : `None` (default) | [3] | [num_sites, 3], `float`
+        Point the BS array looks at [m] (Sionna RT's ``look_at``), for all
+        sites or per site; instead of ``bs_orientation``
+
     ue_height : `float`, (default 1.5)
         UE antenna height above the ground plane z = 0 [m]
 
@@ -121,6 +125,12 @@ class RayTracedEnvironment(Environment):
         in city scenes); the remaining replacements are traced in batches
         of 16. Measured on 2 CPU cores, 0 (the default) was fastest
 
+    num_ue_ant : `int`, (default 1)
+        UE antennas: a horizontal uniform linear array (half-wavelength
+        spacing, isotropic, V-polarised). With ``num_ue_ant > 1``, ``h`` is
+        ``[num_samples, 1, num_ue_ant, 1, num_bs_ant, T, F]`` and ``cir_a``
+        ``[num_samples, num_ue_ant, num_bs_ant, cir_paths, T]``
+
     cir_paths : `int`, (default 32)
         Paths of the channel impulse response stored with every sample
         (the strongest; 0 stores none): extras ``cir_a``
@@ -138,8 +148,9 @@ class RayTracedEnvironment(Environment):
                  ue_speed=0.0, min_gain_db=-110.0, min_ue_distance=10.0,
                  max_ue_distance=None, max_depth=3, samples_per_src=100000,
                  batch_size=100, cell_size=5.0, spare_fraction=0.0,
-                 cir_paths=32):
-        super().__init__(name, numerology, bs_array, seed, normalize)
+                 cir_paths=32, bs_look_at=None, num_ue_ant=1):
+        super().__init__(name, numerology, bs_array, seed, normalize,
+                         num_ue_ant)
         check_choice("scene", scene, SCENES)
         self.scene = scene
         self.num_sites = int(check_positive("num_sites", num_sites,
@@ -149,6 +160,9 @@ class RayTracedEnvironment(Environment):
         self.bs_height = float(check_positive("bs_height", bs_height))
         self.bs_orientation = _per_site("bs_orientation", bs_orientation,
                                         self.num_sites)
+        self.bs_look_at = _per_site("bs_look_at", bs_look_at, self.num_sites)
+        if bs_look_at is not None and bs_orientation is not None:
+            raise ValueError("give `bs_orientation` or `bs_look_at`, not both")
         self.ue_height = float(check_positive("ue_height", ue_height))
         self.ue_speed = float(check_positive("ue_speed", ue_speed,
                                              allow_zero=True))
@@ -184,7 +198,10 @@ class RayTracedEnvironment(Environment):
                 "samples_per_src": self.samples_per_src,
                 "batch_size": self.batch_size, "cell_size": self.cell_size,
                 "spare_fraction": self.spare_fraction,
-                "cir_paths": self.cir_paths}
+                "cir_paths": self.cir_paths,
+                # Only when set: default datasets keep their cache keys
+                **({} if self.bs_look_at is None else
+                   {"bs_look_at": self.bs_look_at})}
 
     @property
     def split_key(self):
@@ -214,8 +231,13 @@ class RayTracedEnvironment(Environment):
             for x, y, _ in others]
 
     def _bs(self, site=0):
-        return {**self.bs_array.to_dict(), "position": self.sites[site],
-                "orientation": self.site_orientations[site]}
+        bs = {**self.bs_array.to_dict(), "position": self.sites[site],
+              "orientation": self.site_orientations[site]}
+        if self.bs_look_at is not None:
+            bs["look_at"] = self.bs_look_at[site]
+        if self.num_ue_ant != 1:
+            bs["num_ue_ant"] = self.num_ue_ant
+        return bs
 
     def drop_ues(self, num_ues, seed, site=0):
         """UE positions ``[num_ues, 3]`` [m] (seeded, continuous, outdoor, in coverage of ``site``)"""
@@ -259,10 +281,11 @@ class RayTracedEnvironment(Environment):
 
         Output
         ------
-        h : [num_ues, num_bs_ant, num_time_steps, fft_size], `np.complex64`
-            Channels; all-zero for UEs without any path
+        h : [num_ues, (num_ue_ant,) num_bs_ant, num_time_steps, fft_size], `np.complex64`
+            Channels; all-zero for UEs without any path. The
+            ``num_ue_ant`` axis only if ``num_ue_ant > 1``
 
-        a : [num_ues, num_bs_ant, cir_paths, num_time_steps], `np.complex64`
+        a : [num_ues, (num_ue_ant,) num_bs_ant, cir_paths, num_time_steps], `np.complex64`
             Path coefficients (only if ``cir``)
 
         tau : [num_ues, cir_paths], `np.float32`
@@ -305,8 +328,10 @@ class RayTracedEnvironment(Environment):
                   for k in parts[0][1]}
         #: All positions traced by the last call (incl. UEs without paths)
         self.last_traced_positions = np.concatenate([p[2] for p in parts])
-        # [num_samples, 1, 1, 1, num_bs_ant, num_time_steps, fft_size]
-        h = h[:, np.newaxis, np.newaxis, np.newaxis]
+        # [num_samples, num_ue_ant, num_bs_ant, num_time_steps, fft_size]
+        h = h.reshape((num_samples, self.num_ue_ant) + h.shape[-3:])
+        # [num_samples, 1, num_ue_ant, 1, num_bs_ant, num_time_steps, fft_size]
+        h = h[:, np.newaxis, :, np.newaxis]
         return h, extras
 
     def _generate_site(self, num_samples, seed, site, num_time_steps,
@@ -314,11 +339,12 @@ class RayTracedEnvironment(Environment):
         """Channels of ``num_samples`` UEs of one site: ``(h, extras, traced)``"""
         rng = np.random.default_rng([seed, 0xD0, site])
         positions = np.zeros([0, 3])
-        h = np.zeros([0, self.num_bs_ant, num_time_steps,
-                      self.numerology.fft_size], np.complex64)
+        ue_ant = () if self.num_ue_ant == 1 else (self.num_ue_ant,)
+        h = np.zeros((0,) + ue_ant + (self.num_bs_ant, num_time_steps,
+                                      self.numerology.fft_size), np.complex64)
         velocities = np.zeros([0, 3])
-        cir_a = np.zeros([0, self.num_bs_ant, self.cir_paths, num_time_steps],
-                         np.complex64)
+        cir_a = np.zeros((0,) + ue_ant + (self.num_bs_ant, self.cir_paths,
+                                          num_time_steps), np.complex64)
         cir_tau = np.zeros([0, self.cir_paths], np.float32)
         traced = []
         for attempt in range(10):
@@ -343,7 +369,8 @@ class RayTracedEnvironment(Environment):
                              cir=self.cir_paths > 0)
             hh = out[0] if self.cir_paths else out
             traced.append(pos)
-            ok = np.flatnonzero(np.sum(np.abs(hh) ** 2, axis=(1, 2, 3)) > 0)
+            ok = np.flatnonzero(np.sum(np.abs(hh) ** 2,
+                                       axis=tuple(range(1, hh.ndim))) > 0)
             ok = ok[:need]
             positions = np.concatenate([positions, pos[ok]])
             velocities = np.concatenate([velocities, vel[ok]])
@@ -391,7 +418,7 @@ class RayTracedEnvironment(Environment):
 
         Output
         ------
-        h : [num_steps, 1, 1, 1, num_bs_ant, 1, fft_size], `np.complex64`
+        h : [num_steps, 1, num_ue_ant, 1, num_bs_ant, 1, fft_size], `np.complex64`
             Channels, normalised jointly (unit mean energy per element over
             the trajectory) if the environment normalises
         """
@@ -408,8 +435,10 @@ class RayTracedEnvironment(Environment):
             if energy <= 0:
                 raise ValueError("no path along the trajectory")
             h = h / np.sqrt(energy)
-        # [num_steps, 1, 1, 1, num_bs_ant, 1, fft_size]
-        return h[:, None, None, None].astype(np.complex64)
+        # [num_steps, num_ue_ant, num_bs_ant, 1, fft_size]
+        h = h.reshape((num_steps, self.num_ue_ant) + h.shape[-3:])
+        # [num_steps, 1, num_ue_ant, 1, num_bs_ant, 1, fft_size]
+        return h[:, None, :, None].astype(np.complex64)
 
 
 def _per_site(name, value, num_sites):

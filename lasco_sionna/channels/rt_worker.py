@@ -154,11 +154,13 @@ def _configure(scene_name, bs, carrier_frequency):
     orientation) does not, so the sites of a multi-site scene share kernels.
     """
     # pylint: disable=import-outside-toplevel
+    import mitsuba as mi
     from sionna.rt import PlanarArray, Transmitter
     scene = _scene(scene_name)
     site = {"position": [float(v) for v in bs["position"]],
             "orientation": [float(v) for v in bs["orientation"]]}
-    arrays = {k: v for k, v in bs.items() if k not in site}
+    look_at = bs.get("look_at")
+    arrays = {k: v for k, v in bs.items() if k not in site and k != "look_at"}
     key = (repr(sorted(arrays.items())), float(carrier_frequency))
     if _CONFIGURED.get(scene_name) != key:
         scene.frequency = float(carrier_frequency)
@@ -167,7 +169,11 @@ def _configure(scene_name, bs, carrier_frequency):
             vertical_spacing=0.5, horizontal_spacing=0.5,
             pattern="tr38901" if bs["pattern"] == "38.901" else "iso",
             polarization="V" if bs["polarization"] == "single" else "cross")
-        scene.rx_array = PlanarArray(num_rows=1, num_cols=1, pattern="iso",
+        # UEs: a horizontal ULA of num_ue_ant isotropic V elements
+        scene.rx_array = PlanarArray(num_rows=1,
+                                     num_cols=int(bs.get("num_ue_ant", 1)),
+                                     vertical_spacing=0.5,
+                                     horizontal_spacing=0.5, pattern="iso",
                                      polarization="V")
         for name in list(scene.transmitters):
             scene.remove(name)
@@ -175,7 +181,10 @@ def _configure(scene_name, bs, carrier_frequency):
         _CONFIGURED[scene_name] = key
     tx = scene.transmitters["bs"]
     tx.position = site["position"]
-    tx.orientation = site["orientation"]
+    if look_at is None:
+        tx.orientation = site["orientation"]
+    else:
+        tx.look_at(mi.Point3f(*[float(v) for v in look_at]))
     for name in list(scene.receivers):
         scene.remove(name)
     return scene
@@ -320,7 +329,10 @@ def _outdoor(scene, positions):
 def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
           frequencies, num_time_steps, sampling_frequency, max_depth,
           samples_per_src, batch_size, seed=42, cir_paths=0):
-    """OFDM channels ``[num_ues, num_bs_ant, num_time_steps, fft_size]``
+    """OFDM channels ``[num_ues, (num_ue_ant,) num_bs_ant, num_time_steps, fft_size]``
+
+    The ``num_ue_ant`` axis (``bs["num_ue_ant"]`` UE antennas) is there only
+    if ``num_ue_ant > 1``; the same holds for ``a`` below.
 
     Paths are computed for ``batch_size`` receivers at a time
     (:class:`~sionna.rt.PathSolver`, synthetic array) and converted with
@@ -362,17 +374,27 @@ def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
                       normalize_delays=True, out_type="numpy")
         # [num_rx, num_rx_ant, num_tx, num_tx_ant, num_time_steps, fft_size]
         h = np.asarray(h).astype(np.complex64)
-        # [num_rx, num_tx_ant, num_time_steps, fft_size]
-        out.append(h[:, 0, 0])
+        # [num_rx, num_rx_ant, num_tx_ant, num_time_steps, fft_size]
+        h = h[:, :, 0]
+        num_rx, num_ue_ant = h.shape[:2]
+        # [num_rx, (num_rx_ant,) num_tx_ant, num_time_steps, fft_size]
+        out.append(h[:, 0] if num_ue_ant == 1 else h)
         if cir_paths:
             a, tau = paths.cir(sampling_frequency=float(sampling_frequency),
                                num_time_steps=int(num_time_steps),
                                normalize_delays=True, out_type="numpy")
-            # [num_rx, num_tx_ant, num_paths, num_time_steps]
-            a = np.asarray(a)[:, 0, 0].astype(np.complex64)
+            # [num_rx, num_rx_ant, num_tx_ant, num_paths, num_time_steps]
+            a = np.asarray(a)[:, :, 0].astype(np.complex64)
+            shape = a.shape
+            # [num_rx, num_rx_ant * num_tx_ant, num_paths, num_time_steps]
+            a = a.reshape((num_rx, -1) + shape[-2:])
             # [num_rx, num_paths] (synthetic array: one delay per link)
             tau = np.asarray(tau, np.float32).reshape(len(names), -1)
-            cirs.append(_strongest_paths(a, tau, int(cir_paths)))
+            a, tau = _strongest_paths(a, tau, int(cir_paths))
+            # [num_rx, num_rx_ant, num_tx_ant, cir_paths, num_time_steps]
+            a = a.reshape(shape[:3] + a.shape[-2:])
+            # [num_rx, (num_rx_ant,) num_tx_ant, cir_paths, num_time_steps]
+            cirs.append((a[:, 0] if num_ue_ant == 1 else a, tau))
         for name in names:
             sc.remove(name)
     h = np.concatenate(out, axis=0)
