@@ -86,7 +86,11 @@ def test_perfect_csi_link_matches_plain_sionna_rzf_link():
     def plain_channel(batch_size):
         a, tau = cdl(batch_size * k, 1, 1.0 / SMALL.slot_duration)
         h = cir_to_ofdm_channel(freqs, a, tau, normalize=False)
-        return tf.reshape(h, [batch_size, k] + h.shape[2:].as_list())
+        h = tf.reshape(h, [batch_size, k] + h.shape[2:].as_list())
+        # Per-UE unit mean energy, as env.channel_model normalises
+        energy = tf.reduce_mean(tf.abs(h) ** 2, axis=[2, 3, 4, 5, 6],
+                                keepdims=True)
+        return h / tf.cast(tf.sqrt(energy), h.dtype)
 
     reference = PlainSionnaRZFLink(plain_channel, SMALL, k)
     bers = []
