@@ -1,9 +1,9 @@
-"""The link on every kind of environment, through the sweep evaluator"""
+"""The link on every kind of environment, through its sweep evaluator (lasco_sionna.link.point)"""
 
 import numpy as np
 import pytest
 
-from lasco_sionna.sweep.link_point import evaluate_point
+from lasco_sionna.link.point import evaluate_point
 
 TINY = {"num_users": 2, "numerology": {"fft_size": 32},
         "bs_array": {"num_cols": 4}, "dataset_size": 12, "batch_size": 2,

@@ -34,7 +34,7 @@ ADAPTATION_METHODS = {
     "lam_lora": ("finetune", {"variant": "lora", "learning_rate": 1e-3})}
 
 
-def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
+def adapted_csi_feedback(num_bs_ant, fft_size, precision=None, context=None,
                          environment=None, numerology=None, bs_array=None,
                          model="lam-cr16", reference="sam-ref-cr16",
                          method="elasco_linear", num_samples=300,
@@ -47,10 +47,11 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
     own channels do not use; a quarter of the draw is its test split and is
     not used), adapts with ``method`` and returns the
     learned CSI path (UE encoder of ``model``, adapted decoder at the BS).
-    Registered as the CSI path ``"adapted"``; sweep points fill
-    ``environment``, ``numerology`` and ``bs_array`` from the point
-    (:mod:`lasco_sionna.sweep.link_point`). The adaptation outcome is kept
-    in the path's ``adaptation`` attribute.
+    Registered as the CSI path ``"adapted"``, with a context:
+    ``environment``, ``numerology`` and ``bs_array`` default to those of
+    ``context`` (a sweep point passes its own,
+    :mod:`lasco_sionna.link.point`). The adaptation outcome is kept in the
+    path's ``adaptation`` attribute.
 
     Parameters
     ----------
@@ -59,6 +60,10 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
 
     precision : `None` (default) | "single" | "double"
         Precision of the outputs
+
+    context : `None` (default) | :class:`~lasco_sionna.csi.CSIContext`
+        Where the path is used: fills ``environment``, ``numerology`` and
+        ``bs_array`` when they are `None`
 
     environment : `str` | `dict`
         Target environment: name or ``{"name": ..., **params}``
@@ -94,9 +99,15 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
     csi : :class:`~lasco_sionna.csi.LearnedCSIFeedback`
         With the attribute ``adaptation`` (the result object of the method)
     """
+    if context is not None:
+        environment = context.environment if environment is None \
+            else environment
+        numerology = context.numerology if numerology is None else numerology
+        bs_array = context.bs_array if bs_array is None else bs_array
     if environment is None:
         raise ValueError("the 'adapted' CSI path needs the target "
-                         "`environment` (sweep points fill it in)")
+                         "`environment` (or a context that has one; sweep "
+                         "points pass theirs)")
     check_choice("method", method, tuple(ADAPTATION_METHODS))
     check_positive("num_samples", num_samples, integer=True)
     check_positive("num_val", num_val, integer=True)
@@ -161,4 +172,4 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
     return csi
 
 
-register_csi_feedback("adapted", adapted_csi_feedback)
+register_csi_feedback("adapted", adapted_csi_feedback, uses_context=True)

@@ -5,7 +5,7 @@
 
 import tensorflow as tf
 
-from lasco_sionna.csi.feedback import CSIFeedback, register_csi_feedback
+from lasco_sionna.csi.feedback import CSIFeedback
 from lasco_sionna.csi.quantizer import NormQuantizer
 from lasco_sionna.csi.representation import csi_from_image, csi_image
 
@@ -108,18 +108,3 @@ class LearnedCSIFeedback(CSIFeedback):
         return tf.reshape(h, tf.concat([batch_shape, [self.num_bs_ant,
                                                       self.fft_size]], 0))
 
-
-def _pretrained_factory(num_bs_ant, fft_size, precision=None, model=None,
-                        norm_bits=8):
-    """CSI path of a shipped model: ``{"name": "pretrained", "model": "lam-cr16"}``"""
-    # pylint: disable=import-outside-toplevel,cyclic-import
-    from lasco_sionna.models.pretrained import load_pretrained
-    if model is None:
-        raise ValueError("the 'pretrained' CSI path needs `model`, e.g. "
-                         "{'name': 'pretrained', 'model': 'lam-cr16'}")
-    encoder, decoder, _ = load_pretrained(model)
-    return LearnedCSIFeedback(encoder, decoder, num_bs_ant, fft_size,
-                              norm_bits=norm_bits, precision=precision)
-
-
-register_csi_feedback("pretrained", _pretrained_factory)

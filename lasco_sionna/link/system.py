@@ -207,7 +207,8 @@ class MUMIMOOFDMLink(Block):
             self.csi_feedback = csi_feedback
         else:
             self.csi_feedback = get_csi_feedback(csi_feedback, self.num_bs_ant,
-                                                 n.fft_size)
+                                                 n.fft_size,
+                                                 precision=precision)
         self.precoder = get_precoder(precoder, rg, self.stream_management,
                                      precision=precision)
         if not isinstance(self.precoder, LinearPrecodedChannel):
