@@ -69,15 +69,20 @@ solve per shrinkage weight.
 ``lasco_linear`` is LASCO with *linear* SAMs and no training
 (:func:`lasco_sionna.collab.adapt_linear`): the LMMSE decoders of the
 source covariance (reference) and of the target covariance shrunk towards
-it (proxy), ``f_LAM(x) + (G_target - G_source) y``; ``elasco_tap_linear``
-runs per-tap E-LASCO with the (opaque) callable ``lasco_linear`` in place
-of the LAM. ``elasco_linear_ls`` is E-LASCO with these linear SAMs and
-per-tap coefficients ``a f_LAM + b G_target y - c G_source y`` fitted by
-least squares on the validation split (96 numbers; the test split is
-never touched); the shrinkage weight minimises the validation error of
-the combination. ``elasco_tap_ls`` trains per-tap E-LASCO (a proxy SAM)
-on top of ``elasco_linear_ls`` (the validation split then serves both the
-least-squares fit and the checkpoint selection).
+it (proxy), ``f_LAM(x) + (G_target - G_source) y``;
+``elasco_tap_on_lasco_linear`` runs per-tap E-LASCO with the (opaque)
+callable ``lasco_linear`` in place of the LAM. ``elasco_linear`` is E-LASCO
+with these linear SAMs and per-tap coefficients
+``a f_LAM + b G_target y - c G_source y`` fitted by least squares on the
+validation split (96 numbers; the test split is never touched); the
+shrinkage weight minimises the validation error of the combination.
+``elasco_tap_on_elasco_linear`` trains per-tap E-LASCO (a proxy SAM) on top
+of ``elasco_linear`` (the validation split then serves both the
+least-squares fit and the checkpoint selection). Method names are those of
+:data:`lasco_sionna.collab.methods.ADAPTATION_METHODS`; result tables of
+older runs hold older names (``elasco_linear_ls``, ``elasco_tap_linear``,
+``elasco_tap_ls``: :data:`~lasco_sionna.collab.methods.METHOD_ALIASES`),
+which ``--methods`` also accepts and a rerun recognises as done.
 
 Forgetting: ``source_nmse_db`` is the mean NMSE, over the source
 environments' validation data, of the decoder that serves *source* users
@@ -111,7 +116,9 @@ from lasco_sionna.channels import (BSArray, Numerology, build_dataset,  # noqa: 
                                    get_environment)
 from lasco_sionna.collab import (SHRINKAGE_GRID, CollaborativeDecoder,  # noqa: E402
                                  adapt, adapt_linear, finetune)
-from lasco_sionna.collab.csi_path import ADAPTATION_METHODS  # noqa: E402
+from lasco_sionna.collab.methods import (ADAPTATION_METHODS,  # noqa: E402
+                                         METHOD_ALIASES, method_name,
+                                         methods_of)
 from lasco_sionna.csi import (NormQuantizer, cosine_similarity,  # noqa: E402
                               csi_from_image, csi_image, get_csi_feedback,
                               nmse, rate_distortion_nmse_db, sgcs,
@@ -126,18 +133,23 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pretrain import load_images  # noqa: E402  pylint: disable=wrong-import-position
 
 BATCH, EVAL_EVERY = 64, 100
-ADAPT_METHODS = ("lasco", "elasco_scalar", "elasco_tap", "elasco_antenna",
-                 "proxy_alone")
-FT_METHODS = ("lam_full_ft", "lam_last_block_ft", "lam_lora")
+
+def _of_kind(kind):
+    return tuple(n for n, m in ADAPTATION_METHODS.items() if m.kind == kind)
+
+
+#: LASCO / E-LASCO with a trained proxy SAM (and its ablation)
+ADAPT_METHODS = _of_kind("sam")
+#: With linear SAMs (nothing trained), and trained E-LASCO stacked on them
+LINEAR_METHODS, STACKED_METHODS = _of_kind("linear"), _of_kind("stacked")
+FT_METHODS = methods_of("finetune")
 SCRATCH_METHODS = ("sam_scratch", "csinet", "crnet")
 #: Run for every target and sample count, whatever --methods says
 ALWAYS = ("lookup",)
 ALL_METHODS = ALWAYS + ("type1", "etype2", "etype2_matched",
                         "lam_zero_shot", "sam_ref_zero_shot",
-                        "lmmse_source", "lmmse_target", "lasco_linear",
-                        "elasco_tap_linear", "elasco_linear_ls",
-                        "elasco_tap_ls") \
-    + ADAPT_METHODS + FT_METHODS \
+                        "lmmse_source", "lmmse_target") \
+    + LINEAR_METHODS + STACKED_METHODS + ADAPT_METHODS + FT_METHODS \
     + SCRATCH_METHODS
 #: Methods that do not use the LAM (their rows do not depend on --lam)
 LAM_FREE = ALWAYS + ("type1", "etype2", "etype2_matched",
@@ -193,7 +205,8 @@ def main():
                     help="train/validation/test fractions of the draw (of "
                          "location blocks for ray-traced targets)")
     ap.add_argument("--methods", nargs="+", default=list(ALL_METHODS),
-                    choices=ALL_METHODS, metavar="METHOD",
+                    choices=ALL_METHODS + tuple(METHOD_ALIASES),
+                    metavar="METHOD",
                     help="subset of: " + " ".join(ALL_METHODS))
     ap.add_argument("--steps", type=int, default=1500,
                     help="training steps of every trained method")
@@ -205,6 +218,7 @@ def main():
     ap.add_argument("--prepare-only", action="store_true",
                     help="only build (cache) the target datasets")
     args = ap.parse_args()
+    args.methods = [method_name(m) for m in args.methods]
     if min(args.samples) < 1 or args.steps < 1:
         ap.error(f"--samples {args.samples} and --steps {args.steps} must be "
                  "positive")
@@ -280,7 +294,7 @@ def main():
     path = os.path.join(args.out, "results.csv")
     table = pd.read_csv(path) if os.path.exists(path) else pd.DataFrame()
     done = set(zip(table.get("target", []), table.get("samples", []),
-                   table.get("method", [])))
+                   map(method_name, table.get("method", []))))
     # The image norm as the link feeds it back (LearnedCSIFeedback's
     # quantiser); the learned payload carries its bits
     norm_q = NormQuantizer()
@@ -424,16 +438,11 @@ def main():
             # One cached LAM + reference pass, then proxy-SAM training
             adapt_flops = (n + args.num_val) * (f_lam + f_sam) + args.steps * \
                 BATCH * 3 * f_sam + n_evals * args.num_val * f_sam
-            modes = {"lasco": ("lasco", "combined"),
-                     "elasco_scalar": ("scalar", "combined"),
-                     "elasco_tap": ("tap", "combined"),
-                     "elasco_antenna": ("antenna", "combined"),
-                     "proxy_alone": ("lasco", "proxy_alone")}
-            for method, (mode, variant) in modes.items():
+            for method in ADAPT_METHODS:
                 if not todo(n, method):
                     continue
-                res = adapt(lam, ref, *args_tr, mode=mode, variant=variant,
-                            **common)
+                res = adapt(lam, ref, *args_tr,
+                            **ADAPTATION_METHODS[method].kwargs, **common)
                 decode = CollaborativeDecoder(lam, res.proxy, ref,
                                               res.combiner)
                 coef = res.combiner.get_weights()[0].reshape(3, -1)
@@ -450,7 +459,7 @@ def main():
             for method, per_sample in ft.items():
                 if not todo(n, method):
                     continue
-                res = finetune(lam, *args_tr, **ADAPTATION_METHODS[method][1],
+                res = finetune(lam, *args_tr, **ADAPTATION_METHODS[method].kwargs,
                                **common)
                 flops = args.steps * BATCH * per_sample + \
                     n_evals * args.num_val * f_lam
@@ -485,19 +494,18 @@ def main():
                          adapted=0 if best[1] == 1.0 else d * m)
             # LASCO / E-LASCO with linear SAMs (collab.adapt_linear):
             # reference = source LMMSE, proxy = shrunk target LMMSE;
-            # lasco_linear keeps the coefficients at 1, elasco_linear_ls
+            # lasco_linear keeps the coefficients at 1, elasco_linear
             # fits them per tap by least squares on the validation split
             linear = {}
-            for method, mode in (("lasco_linear", "lasco"),
-                                 ("elasco_linear_ls", "tap")):
-                stacked = {"lasco_linear": "elasco_tap_linear",
-                           "elasco_linear_ls": "elasco_tap_ls"}[method]
-                needed = todo(n, method) or todo(n, stacked)
+            for method in LINEAR_METHODS:
+                needed = todo(n, method) or any(
+                    todo(n, s) for s in STACKED_METHODS
+                    if ADAPTATION_METHODS[s].base == method)
                 if not needed:
                     continue
                 res = adapt_linear(lam, encoder, x["train"][tr],
                                    x0["validation"], x["validation"],
-                                   src_cov, mode=mode,
+                                   src_cov, **ADAPTATION_METHODS[method].kwargs,
                                    shrinkage_grid=SHRINKAGE_GRID)
                 linear[method] = res
                 if todo(n, method):
@@ -510,14 +518,15 @@ def main():
                               "coef_c": float(coef[2].mean()),
                               **lam_after()},
                              adapted=res.num_adapted)
-            for method, base in (("elasco_tap_linear", "lasco_linear"),
-                                 ("elasco_tap_ls", "elasco_linear_ls")):
+            for method in STACKED_METHODS:
                 if not todo(n, method):
                     continue
                 # E-LASCO (per-tap, trained proxy SAM) stacked on a linear
                 # form, which adapt() sees as the opaque "LAM"
+                base = ADAPTATION_METHODS[method].base
                 lam_lin = linear[base].decoder(lam)
-                res = adapt(lam_lin, ref, *args_tr, mode="tap", **common)
+                res = adapt(lam_lin, ref, *args_tr,
+                            **ADAPTATION_METHODS[method].kwargs, **common)
                 evaluate(CollaborativeDecoder(lam_lin, res.proxy, ref,
                                               res.combiner),
                          method, n, res.num_trainable

@@ -180,3 +180,22 @@ def test_finetuning_baselines_train_a_copy(parts, variant):
         assert res.num_trainable == total
     else:
         assert 0 < res.num_trainable < total
+
+
+def test_one_name_per_method():
+    """One table names every adaptation method; older names map onto it"""
+    from lasco_sionna.collab.methods import (ADAPTATION_METHODS,  # noqa: PLC0415
+                                             METHOD_ALIASES,
+                                             get_adaptation_method,
+                                             method_name)
+    assert not set(METHOD_ALIASES) & set(ADAPTATION_METHODS)
+    assert set(METHOD_ALIASES.values()) <= set(ADAPTATION_METHODS)
+    # The benchmark's elasco_linear_ls is the CSI path's elasco_linear
+    assert get_adaptation_method("elasco_linear_ls") is \
+        ADAPTATION_METHODS["elasco_linear"]
+    assert method_name("elasco_tap_linear") == "elasco_tap_on_lasco_linear"
+    assert method_name("type1") == "type1"
+    for m in ADAPTATION_METHODS.values():
+        assert (m.kind == "stacked") == (m.base is not None)
+        if m.base:
+            assert ADAPTATION_METHODS[m.base].kind == "linear"

@@ -12,27 +12,12 @@ from lasco_sionna.collab.adapt import adapt
 from lasco_sionna.collab.combiner import CollaborativeDecoder
 from lasco_sionna.collab.finetune import finetune
 from lasco_sionna.collab.linear import adapt_linear
+from lasco_sionna.collab.methods import get_adaptation_method
 from lasco_sionna.csi.feedback import register_csi_feedback
 from lasco_sionna.csi.learned import LearnedCSIFeedback
 from lasco_sionna.csi.representation import csi_image
 from lasco_sionna.models.pretrained import load_pretrained
-from lasco_sionna.utils.validation import (check_choice, check_positive,
-                                           split_spec)
-
-#: ``method`` of :func:`adapted_csi_feedback` -> (kind, keyword arguments);
-#: the fine-tuning learning rates are those of ``sims/bench_lasco.py``
-ADAPTATION_METHODS = {
-    "lasco": ("sam", {"mode": "lasco"}),
-    "elasco_scalar": ("sam", {"mode": "scalar"}),
-    "elasco_tap": ("sam", {"mode": "tap"}),
-    "elasco_antenna": ("sam", {"mode": "antenna"}),
-    "lasco_linear": ("linear", {"mode": "lasco"}),
-    "elasco_linear": ("linear", {"mode": "tap"}),
-    "lam_full_ft": ("finetune", {"variant": "full", "learning_rate": 1e-4}),
-    "lam_last_block_ft": ("finetune", {"variant": "last_blocks",
-                                       "learning_rate": 3e-4}),
-    "lam_lora": ("finetune", {"variant": "lora", "learning_rate": 1e-3})}
-
+from lasco_sionna.utils.validation import check_positive, split_spec
 
 def adapted_csi_feedback(num_bs_ant, fft_size, precision=None, context=None,
                          environment=None, numerology=None, bs_array=None,
@@ -76,10 +61,12 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None, context=None,
         Shipped LAM and reference SAM (same encoder)
 
     method : `str`, (default "elasco_linear")
-        One of :data:`ADAPTATION_METHODS`: LASCO/E-LASCO with a trained
-        proxy SAM (:func:`~lasco_sionna.collab.adapt`), with linear SAMs
-        (:func:`~lasco_sionna.collab.adapt_linear`), or a fine-tuned LAM
-        copy (:func:`~lasco_sionna.collab.finetune`)
+        One of :data:`~lasco_sionna.collab.methods.ADAPTATION_METHODS`:
+        LASCO/E-LASCO with a trained proxy SAM
+        (:func:`~lasco_sionna.collab.adapt`), with linear SAMs
+        (:func:`~lasco_sionna.collab.adapt_linear`), trained E-LASCO stacked
+        on a linear one, or a fine-tuned LAM copy
+        (:func:`~lasco_sionna.collab.finetune`)
 
     num_samples, num_val : `int`, (default 300, 300)
         Target training / validation channels
@@ -108,7 +95,7 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None, context=None,
         raise ValueError("the 'adapted' CSI path needs the target "
                          "`environment` (or a context that has one; sweep "
                          "points pass theirs)")
-    check_choice("method", method, tuple(ADAPTATION_METHODS))
+    spec = get_adaptation_method(method)
     check_positive("num_samples", num_samples, integer=True)
     check_positive("num_val", num_val, integer=True)
     check_positive("steps", steps, integer=True)
@@ -153,18 +140,23 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None, context=None,
                       encoder.num_taps)[0].numpy()
          for s, n in want.items()}
     x0 = {s: np.asarray(encoder(v)) for s, v in x.items()}
-    kind, kwargs = ADAPTATION_METHODS[method]
     data = (x0["train"], x["train"], x0["validation"], x["validation"])
-    if kind == "linear":
+    if spec.kind in ("linear", "stacked"):
+        linear = get_adaptation_method(spec.base) if spec.base else spec
         result = adapt_linear(lam, encoder, x["train"], x0["validation"],
-                              x["validation"], **kwargs)
+                              x["validation"], **linear.kwargs)
         decoder = result.decoder(lam)
-    elif kind == "sam":
-        result = adapt(lam, ref, *data, steps=steps, **kwargs)
+    if spec.kind == "stacked":
+        # Trained E-LASCO on the linear form, seen as the opaque "LAM"
+        result = adapt(decoder, ref, *data, steps=steps, **spec.kwargs)
+        decoder = CollaborativeDecoder(decoder, result.proxy, ref,
+                                       result.combiner)
+    elif spec.kind == "sam":
+        result = adapt(lam, ref, *data, steps=steps, **spec.kwargs)
         decoder = CollaborativeDecoder(lam, result.proxy, ref,
                                        result.combiner)
-    else:
-        result = finetune(lam, *data, steps=steps, **kwargs)
+    elif spec.kind == "finetune":
+        result = finetune(lam, *data, steps=steps, **spec.kwargs)
         decoder = result.model
     csi = LearnedCSIFeedback(encoder, decoder, num_bs_ant, fft_size,
                              norm_bits=norm_bits, precision=precision)
