@@ -137,3 +137,11 @@ def test_context_reaches_context_aware_csi_paths_only():
             get_csi_feedback("perfect", 4, 8, context={"environment": "x"})
     finally:
         del _REGISTRY["_test_context"]
+
+
+def test_importing_the_plots_keeps_the_users_matplotlib_backend():
+    backend = run_python(
+        "import json, matplotlib\nmatplotlib.use('svg')\n"
+        "import lasco_sionna.sweep.plots\n"
+        "print(json.dumps(matplotlib.get_backend()))\n")
+    assert backend == "svg"

@@ -3,6 +3,7 @@
 import os
 
 import pandas as pd
+from matplotlib.figure import Figure
 import pytest
 import yaml
 from scipy.stats import binom
@@ -334,7 +335,14 @@ def test_plots_mark_zero_errors_and_label_lines(tmp_path, monkeypatch):
         "num_blocks": [64, 256, 256, 256],
         "feedback_bits_per_user": [88] * 2 + [524288] * 2})
     figures = []
-    monkeypatch.setattr("lasco_sionna.sweep.plots.plt.close", figures.append)
+
+    class Recorded(Figure):
+        """The figures plot_results draws"""
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            figures.append(self)
+
+    monkeypatch.setattr("lasco_sionna.sweep.plots.Figure", Recorded)
     assert plot_results(cfg.display(table), cfg.plots, str(tmp_path)) == [
         str(tmp_path / "bler.png")]
     ax = figures[0].axes[0]
