@@ -103,7 +103,6 @@ datasets.
 import argparse
 import json
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -120,17 +119,15 @@ from lasco_sionna.collab.methods import (ADAPTATION_METHODS,  # noqa: E402
                                          METHOD_ALIASES, method_name,
                                          methods_of)
 from lasco_sionna.csi import (NormQuantizer, cosine_similarity,  # noqa: E402
-                              csi_from_image, csi_image, get_csi_feedback,
-                              nmse, rate_distortion_nmse_db, sgcs,
-                              truncation_nmse, with_truncation_floor)
+                              csi_from_image, get_csi_feedback,
+                              image_nmse_db, nmse, rate_distortion_nmse_db,
+                              sgcs, truncation_nmse, with_truncation_floor)
 from lasco_sionna.models import (ConvAutoencoder, LMMSEDecoder,  # noqa: E402
-                                 LookupDecoder, MixerSAM, fit, lmmse_gain,
-                                 load_pretrained)
+                                 LookupDecoder, MixerSAM, apply_batched, fit,
+                                 image_front_end, lmmse_gain,
+                                 load_pretrained, load_source_images)
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
 from lasco_sionna.utils.profiling import forward_flops  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pretrain import load_images  # noqa: E402  pylint: disable=wrong-import-position
 
 BATCH, EVAL_EVERY = 64, 100
 
@@ -164,20 +161,14 @@ def sf_metrics(h, h_hat):
             "sgcs": float(np.mean(sgcs(h, h_hat, num_subbands=8)))}
 
 
-def batched(decode, x, size=250):
-    """Apply ``decode`` in batches -> `np.ndarray`"""
-    return np.concatenate([np.asarray(decode(x[i:i + size]))
-                           for i in range(0, len(x), size)])
+def batched(decode, x):
+    """Apply ``decode`` in batches of 250 -> `np.ndarray`"""
+    return apply_batched(decode, x, batch_size=250)
 
 
-def nmse_db_of(y, x):
-    """NMSE [dB] of images ``y`` against unit-norm images ``x``"""
-    return float(10 * np.log10(np.mean(np.sum((y - x) ** 2, axis=(1, 2, 3)))))
-
-
-def image_nmse_db(decode, x0, x):
+def decoder_nmse_db(decode, x0, x):
     """NMSE [dB] of a decoder in the image domain (images have unit norm)"""
-    return nmse_db_of(batched(decode, x0), x)
+    return image_nmse_db(batched(decode, x0), x)
 
 
 def main():
@@ -251,7 +242,7 @@ def main():
         return
 
     # Source data: pooled covariance (LMMSE) and forgetting
-    sources = load_images(lam_record["config"])
+    sources = load_source_images(lam_record["config"])
     src_train = np.concatenate([v[0] for v in sources.values()])
     src_val = {k: v[1][:args.num_source_val] for k, v in sources.items()}
     src_val0 = {k: batched(encoder, v) for k, v in src_val.items()}
@@ -259,7 +250,7 @@ def main():
     del src_train
 
     def mean_source_nmse_db(outputs):
-        return float(np.mean([nmse_db_of(outputs[k], src_val[k])
+        return float(np.mean([image_nmse_db(outputs[k], src_val[k])
                               for k in src_val]))
 
     def source_nmse_db(decode):
@@ -347,11 +338,11 @@ def main():
                                f"needed {need}; raise --draw")
         h = {s: ds.subset(ds.splits[s][:need[s]]).as_matrix() for s in need}
         save_dataset_report(target, ds)
-        img = {s: csi_image(v, encoder.num_taps) for s, v in h.items()}
-        x = {s: v[0].numpy() for s, v in img.items()}
+        x, x0, norm = {}, {}, {}
+        for s, v in h.items():
+            x[s], x0[s], norm[s] = image_front_end(encoder, v, batch_size=250)
         # The norm the BS recovers from the norm bits
-        norm_fb = norm_q(img["test"][1])
-        x0 = {s: batched(encoder, v) for s, v in x.items()}
+        norm_fb = norm_q(norm["test"])
         # The rate-distortion reference needs a well-estimated covariance:
         # use every target image (train + validation + test); it is the
         # image-domain figure at the image bits (the norm is sent aside)
@@ -381,7 +372,8 @@ def main():
                    "adapted_state": trainable if adapted is None else adapted,
                    "wall_time_s": seconds, "train_gflops": flops / 1e9,
                    **reference, **sf_metrics(h["test"], h_hat),
-                   "image_nmse_db": nmse_db_of(y, x["test"]), **(extra or {})}
+                   "image_nmse_db": image_nmse_db(y, x["test"]),
+                   **(extra or {})}
             row["gap_to_rd_db"] = row["image_nmse_db"] - row["rd_nmse_db"]
             record(row)
 
@@ -483,8 +475,8 @@ def main():
                     dec.set_gain(lmmse_gain(encoder, x["train"][tr],
                                             shrinkage=w, prior=src_cov,
                                             sample_covariance=c_hat)[0])
-                    err = image_nmse_db(dec, x0["validation"],
-                                        x["validation"])
+                    err = decoder_nmse_db(dec, x0["validation"],
+                                          x["validation"])
                     if best is None or err < best[0]:
                         best = (err, w, dec)
                 # Its gain is target state unless it is the source one

@@ -15,7 +15,7 @@ from lasco_sionna.collab.linear import adapt_linear
 from lasco_sionna.collab.methods import get_adaptation_method
 from lasco_sionna.csi.feedback import register_csi_feedback
 from lasco_sionna.csi.learned import LearnedCSIFeedback
-from lasco_sionna.csi.representation import csi_image
+from lasco_sionna.models.front_end import image_front_end
 from lasco_sionna.models.pretrained import load_pretrained
 from lasco_sionna.utils.validation import check_positive, split_spec
 
@@ -136,10 +136,10 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None, context=None,
                                         "that split)" if 0 in short.values()
                                         else ""))
     # [n, 2, num_ant, num_taps] images and coarse inversions per split
-    x = {s: csi_image(ds.subset(ds.splits[s][:n]).as_matrix(),
-                      encoder.num_taps)[0].numpy()
-         for s, n in want.items()}
-    x0 = {s: np.asarray(encoder(v)) for s, v in x.items()}
+    x, x0 = {}, {}
+    for s, n in want.items():
+        x[s], x0[s], _ = image_front_end(
+            encoder, ds.subset(ds.splits[s][:n]).as_matrix())
     data = (x0["train"], x["train"], x0["validation"], x["validation"])
     if spec.kind in ("linear", "stacked"):
         linear = get_adaptation_method(spec.base) if spec.base else spec

@@ -3,7 +3,7 @@
 #
 """Downlink MU-MIMO OFDM link with a pluggable CSI feedback path and precoder"""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import tensorflow as tf
