@@ -242,9 +242,16 @@ class LinearPrecodedChannel(PrecodedChannel):
         return self.compute_effective_channel(h, g)
 
 
-class RZFPrecodedChannel(LinearPrecodedChannel):
+class RegularizedZFPrecodedChannel(LinearPrecodedChannel):
     # pylint: disable=line-too-long
     r"""Regularised zero-forcing precoder ``G = H^H (H H^H + alpha I)^{-1}``, unit-norm columns
+
+    Unlike Sionna's :class:`~sionna.phy.ofdm.RZFPrecodedChannel` (whose
+    name it avoids: the signatures differ), the regularisation is set at
+    construction (``"mmse"`` by default: from the noise variance ``no``
+    given at call time), ``tx_power`` is optional, and the matrix, once
+    computed (:meth:`compute_precoding_matrix`), serves both precoding and
+    the effective channel.
 
     Parameters
     ----------
@@ -291,13 +298,13 @@ class RZFPrecodedChannel(LinearPrecodedChannel):
                                     precision=self.precision)
 
 
-class ZFPrecodedChannel(RZFPrecodedChannel):
+class ZFPrecodedChannel(RegularizedZFPrecodedChannel):
     r"""Zero-forcing precoder (RZF with ``alpha = 0``)
 
     Requires ``num_streams_per_tx <= num_tx_ant`` and full-rank channel
     knowledge. Rank-deficient channels (e.g. users on the same LoS ray in
     ray-traced scenes) make the Gram matrix singular: use
-    :class:`RZFPrecodedChannel` there.
+    :class:`RegularizedZFPrecodedChannel` there.
 
     Parameters
     ----------
