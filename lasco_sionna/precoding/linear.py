@@ -25,7 +25,7 @@ from abc import abstractmethod
 import tensorflow as tf
 from sionna.phy import config, dtypes
 from sionna.phy.mimo import cbf_precoding_matrix, rzf_precoding_matrix
-from sionna.phy.ofdm import PrecodedChannel
+from sionna.phy.ofdm import PrecodedChannel, RemoveNulledSubcarriers
 from sionna.phy.utils import expand_to_rank
 
 from lasco_sionna.utils.validation import (check_finite_tensor, check_positive,
@@ -122,6 +122,11 @@ class LinearPrecodedChannel(PrecodedChannel):
     def __init__(self, resource_grid, stream_management, precision=None):
         super().__init__(resource_grid, stream_management,
                          precision=precision)
+        # Sionna 1.2.2's PrecodedChannel builds this block in the default
+        # precision, which casts double-precision effective channels to
+        # single precision
+        self._remove_nulled_scs = RemoveNulledSubcarriers(
+            resource_grid, precision=precision)
 
     @property
     def total_power(self):
