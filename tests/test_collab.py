@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from lasco_sionna.collab import CollaborationCombiner, adapt
+from lasco_sionna.collab import (CollaborationCombiner, CollaborativeDecoder,
+                                 adapt)
 from lasco_sionna.models import LinearProjectionEncoder, MixerSAM, TransformerLAM
 
 ANT = TAPS = 8
@@ -158,7 +159,16 @@ def test_proxy_alone_ablation_never_worse_than_the_lam(parts):
     res = adapt(lam, ref, x0_tr, x_tr, x0_val, x_val, mode="lasco",
                 variant="proxy_alone", steps=60, batch_size=32,
                 eval_every=30)
-    assert res.val_nmse_db <= res.zero_shot_val_nmse_db + 1e-6
+    # "Never worse" holds by construction (the unadapted proxy stays a
+    # candidate); what can fail is that the reported figure is not that of
+    # the returned decoder, or that falling back does not restore the LAM
+    decoder = CollaborativeDecoder(lam, res.proxy, ref, res.combiner)
+    y = np.asarray(decoder(x0_val))
+    recomputed = 10 * np.log10(np.mean(np.sum((y - x_val) ** 2, (1, 2, 3))
+                                       / np.sum(x_val ** 2, (1, 2, 3))))
+    assert res.val_nmse_db == pytest.approx(recomputed, abs=1e-3)
+    if res.best_step == 0:
+        np.testing.assert_allclose(y, np.asarray(lam(x0_val)), atol=1e-5)
     assert res.num_trainable == ref.count_params()
 
 

@@ -61,7 +61,7 @@ def test_linear_elasco_adapts_to_a_shift_and_the_lam_stays_a_black_box(setup):
     assert sum(calls) == len(x0_val)         # the LAM's outputs are cached
     for w0, w1 in zip(before, lam.get_weights()):
         np.testing.assert_array_equal(w0, w1)
-    assert res.val_nmse_db <= res.zero_shot_val_nmse_db
+    assert res.val_nmse_db < res.zero_shot_val_nmse_db - 3.0
     zero_shot = nmse_db(lam(x0_te), x_te)
     adapted = nmse_db(res.decoder(lam)(x0_te), x_te)
     # The shift is linear-learnable: it must clearly help on unseen data

@@ -72,7 +72,8 @@ def test_doppler_snapshots():
     # stays (frozen geometry)
     e = np.mean(np.abs(s.h) ** 2, axis=(1, 2, 3, 4, 6))
     assert not np.allclose(s.h[..., 0, :], s.h[..., 2, :])
-    np.testing.assert_allclose(e[:, 0], e[:, 2], rtol=0.5)
+    # (within 10 % at this seed; a scale error over time would show)
+    np.testing.assert_allclose(e[:, 0], e[:, 2], rtol=0.15)
 
 
 def test_trajectory_retraces():
