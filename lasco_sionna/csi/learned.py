@@ -23,6 +23,12 @@ class LearnedCSIFeedback(CSIFeedback):
     decoder (any callable: the LAM, a SAM, a LASCO/E-LASCO combination)
     refines it, and the image goes back to the subcarriers.
 
+    **Precision.** The encoder and the decoder are Keras models in single
+    precision: the image, the payload bits and the decoder run in
+    `tf.float32` whatever ``precision``; the channels are cast at the
+    block's boundary (``h`` in, ``h_hat`` out, and the bits returned by
+    :meth:`encode`) to ``precision``.
+
     Parameters
     ----------
     encoder : :class:`~lasco_sionna.models.LinearProjectionEncoder`
@@ -89,7 +95,9 @@ class LearnedCSIFeedback(CSIFeedback):
         # [batch, payload_bits]
         bits = tf.concat([self.norm_quantizer.to_bits(norm),
                           self.encoder.encode(x)], axis=-1)
-        return tf.reshape(bits, tf.concat([batch_shape, [-1]], 0))
+        # [..., payload_bits]
+        bits = tf.reshape(bits, tf.concat([batch_shape, [-1]], 0))
+        return tf.cast(bits, self.rdtype)
 
     def _decode_flat(self, bits):
         norm = self.norm_quantizer.from_bits(bits[:, :self.norm_bits])
