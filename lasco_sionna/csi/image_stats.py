@@ -44,11 +44,16 @@ def image_mse(y, x):
     mse : `float`
         Squared error per image, averaged over the images
     """
+    return float(_mean_squared_error(y, x))
+
+
+def _mean_squared_error(y, x):
+    """``mean_n ||y_n - x_n||^2`` in the images' dtype (a NumPy scalar)"""
     y, x = np.asarray(y), np.asarray(x)
     if y.shape != x.shape or y.ndim != 4:
         raise ValueError("`y` and `x` must both have shape [n, 2, num_ant, "
                          f"num_taps], got {y.shape} and {x.shape}")
-    return float(np.mean(np.sum((y - x) ** 2, axis=(1, 2, 3))))
+    return np.mean(np.sum((y - x) ** 2, axis=(1, 2, 3)))
 
 
 def image_nmse_db(y, x):
@@ -67,4 +72,5 @@ def image_nmse_db(y, x):
     nmse_db : `float`
         NMSE [dB]
     """
-    return float(10 * np.log10(image_mse(y, x)))
+    # (the logarithm in the images' dtype)
+    return float(10 * np.log10(_mean_squared_error(y, x)))
