@@ -7,6 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+#: Its module fixture runs the benchmark once (over 30 s)
+pytestmark = pytest.mark.slow
+
 ANT, F, N_MAX, N_VAL, N_TEST = 32, 64, 50, 40, 60
 
 

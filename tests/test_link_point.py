@@ -41,6 +41,7 @@ ADAPTED_LINK = {"num_users": 2, "numerology": {"fft_size": 64},
                 "ebno_db": 10.0, "seed": 1, "environment": "cdl-e"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["elasco_linear", "elasco_tap"])
 def test_adapted_csi_path_adapts_to_the_points_environment(method):
     from lasco_sionna.csi import get_csi_feedback

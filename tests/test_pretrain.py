@@ -41,6 +41,7 @@ def _run(pretrain, tmp_path, monkeypatch, config, out, *flags):
     pretrain.main()
 
 
+@pytest.mark.slow
 def test_continue_from(tmp_path, monkeypatch, h5_arrays, sims_script):
     monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
     pretrain = sims_script("pretrain")
@@ -107,6 +108,7 @@ def test_continue_from(tmp_path, monkeypatch, h5_arrays, sims_script):
         run(other)
 
 
+@pytest.mark.slow
 def test_continue_from_shipped_parent(tmp_path, monkeypatch, h5_arrays,
                                       sims_script):
     """Phase 2 starts from the shipped phase-1 weights when the phase-1 run

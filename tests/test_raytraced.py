@@ -110,6 +110,7 @@ IMPORT_ORDERS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", sorted(IMPORT_ORDERS))
 def test_import_order_never_crashes(order):
     code = IMPORT_ORDERS[order] + textwrap.dedent("""

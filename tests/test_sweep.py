@@ -274,6 +274,7 @@ def test_mismatching_config_is_refused(tmp_path):
     run_sweep(parse_config(toy(tmp_path, seed=99, plots={})), progress=False)
 
 
+@pytest.mark.slow
 def test_ray_executor_matches_local(tmp_path):
     ray = pytest.importorskip("ray")
     local = run_sweep(parse_config(toy(tmp_path)), progress=False,
@@ -383,6 +384,7 @@ def test_printed_table_names_values_and_keeps_grid_order():
                      table)
 
 
+@pytest.mark.slow
 def test_failed_points_on_ray_are_recorded(tmp_path):
     ray = pytest.importorskip("ray")
     cfg = parse_config(toy(tmp_path, grid={"modulation": ["bpsk", "8psk"],
