@@ -28,30 +28,22 @@ Image-domain NMSE [dB]; ``results.csv`` (atomic) and ``sources.png``.
 
 import argparse
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import matplotlib  # noqa: E402
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lasco_sionna.csi import rate_distortion_nmse_db  # noqa: E402
+from lasco_sionna.csi import image_nmse_db, rate_distortion_nmse_db  # noqa: E402
 from lasco_sionna.models import (LMMSEDecoder, LookupDecoder,  # noqa: E402
-                                 lmmse_gain, load_pretrained)
+                                 apply_batched, lmmse_gain, load_pretrained,
+                                 load_source_images)
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pretrain import load_images  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def nmse_db(decode, x0, x):
     """Image-domain NMSE [dB] (unit-norm images), batched"""
-    y = np.concatenate([np.asarray(decode(x0[i:i + 250]))
-                        for i in range(0, len(x0), 250)])
-    return float(10 * np.log10(np.mean(np.sum((y - x) ** 2, axis=(1, 2, 3)))))
+    return image_nmse_db(apply_batched(decode, x0, batch_size=250), x)
 
 
 def main():
@@ -62,7 +54,7 @@ def main():
     args = ap.parse_args()
     encoder, lam, record = load_pretrained(args.lam)
     _, sam, _ = load_pretrained(args.sam)
-    data = load_images(record["config"], test=True)
+    data = load_source_images(record["config"], test=True)
     pooled = LMMSEDecoder(encoder.get_config())
     pooled.set_gain(lmmse_gain(encoder, np.concatenate(
         [v[0] for v in data.values()]))[0])

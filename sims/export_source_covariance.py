@@ -13,17 +13,14 @@ the shrinkage target of linear E-LASCO (:func:`lasco_sionna.collab.adapt_linear`
 
 import argparse
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from lasco_sionna.models import list_pretrained  # noqa: E402
+from lasco_sionna.csi import image_second_moment  # noqa: E402
+from lasco_sionna.models import list_pretrained, load_source_images  # noqa: E402
 from lasco_sionna.models.pretrained import save_source_covariance  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pretrain import load_images  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def main():
@@ -36,14 +33,14 @@ def main():
         ap.error(f"--model {args.model!r} is not shipped; shipped: "
                  + ", ".join(shipped))
     cfg = shipped[args.model]["config"]
-    sources = load_images(cfg)
-    # [num_images, D]
-    v = np.concatenate([tr for tr, _ in sources.values()]).reshape(
-        -1, 2 * cfg["num_ant"] * cfg["num_taps"]).astype(np.float64)
-    save_source_covariance(v.T @ v / len(v), cfg["num_ant"], cfg["num_taps"],
+    sources = load_source_images(cfg)
+    # [num_images, 2, num_ant, num_taps]
+    images = np.concatenate([tr for tr, _ in sources.values()])
+    save_source_covariance(image_second_moment(images), cfg["num_ant"],
+                           cfg["num_taps"],
                            {"model": args.model, "sources": list(sources),
-                            "num_images": len(v)})
-    print(f"source covariance of {len(v)} images from {len(sources)} "
+                            "num_images": len(images)})
+    print(f"source covariance of {len(images)} images from {len(sources)} "
           "environments written", flush=True)
 
 

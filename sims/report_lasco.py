@@ -27,18 +27,24 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from lasco_sionna.collab.methods import method_name, methods_of  # noqa: E402
 from lasco_sionna.sweep.plots import shared_legend  # noqa: E402
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
 
 KEY = ["target", "samples", "method"]
 #: The LASCO / E-LASCO family (the methods the goals are about)
-COLLAB = ("lasco", "lasco_linear", "elasco_scalar", "elasco_tap",
-          "elasco_antenna", "elasco_tap_linear", "elasco_linear_ls",
-          "elasco_tap_ls")
+COLLAB = methods_of("collab")
 #: Models trained on target data alone
 TARGET_ONLY = ("lmmse_target", "sam_scratch", "csinet", "crnet")
 #: Codebooks: their gains are inside their payload (no separate norm)
 CODEBOOKS = ("type1", "etype2", "etype2_matched")
+
+
+def with_method_names(table):
+    """A copy of ``table`` whose ``method`` column holds the current names
+    (older runs wrote older ones,
+    :data:`lasco_sionna.collab.methods.METHOD_ALIASES`)"""
+    return table.assign(method=table.method.map(method_name))
 
 
 def versus_lookup(table):
@@ -56,6 +62,7 @@ def versus_lookup(table):
         row's, < 0 beats it) and ``beats_lookup`` (`bool`); both NaN where
         there is no lookup row (and on the lookup rows)
     """
+    table = with_method_names(table)
     out = table.copy()
     look = table[table.method == "lookup"].drop_duplicates(
         ["target", "samples"], keep="last").set_index(
@@ -108,7 +115,7 @@ def goals(table, n_large=3000, max_small=300, min_closure=0.9,
         One row per (goal, target): ``goal``, ``target``, ``status``
         ("met" | "missed" | "not measured") and ``detail`` (the numbers)
     """
-    table = table.dropna(subset=["nmse_db"])
+    table = with_method_names(table.dropna(subset=["nmse_db"]))
 
     def row(t, n, m):
         r = table[(table.target == t) & (table.samples == n)
@@ -293,7 +300,7 @@ def main():
         path = os.path.join(run, "results.csv")
         if not os.path.exists(path):
             raise FileNotFoundError(f"no results.csv in {run!r}")
-        parts.append(pd.read_csv(path))
+        parts.append(with_method_names(pd.read_csv(path)))
     table = versus_lookup(pd.concat(parts, ignore_index=True)
                           .drop_duplicates(KEY, keep="last"))
     os.makedirs(args.out, exist_ok=True)
@@ -370,7 +377,8 @@ def main():
     with atomic_path(os.path.join(args.out, "nmse_vs_samples.png")) as p:
         fig.savefig(p, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    hist = [pd.read_csv(os.path.join(run, "history.csv")) for run in args.runs
+    hist = [with_method_names(pd.read_csv(os.path.join(run, "history.csv")))
+            for run in args.runs
             if os.path.exists(os.path.join(run, "history.csv"))]
     if hist:
         steps_md = plot_histories(pd.concat(hist, ignore_index=True)

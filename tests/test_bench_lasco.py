@@ -7,6 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+#: Its module fixture runs the benchmark once (over 30 s)
+pytestmark = pytest.mark.slow
+
 ANT, F, N_MAX, N_VAL, N_TEST = 32, 64, 50, 40, 60
 
 
@@ -51,7 +54,7 @@ def fixture_run(tmp_path_factory):
     src = np.random.default_rng(0).standard_normal([64, 2, ANT, 32])
     src = (src / np.linalg.norm(src.reshape(64, -1), axis=1)[:, None, None,
                                                              None])
-    bench.load_images = lambda cfg: {"src": (src[:48].astype(np.float32),
+    bench.load_source_images = lambda cfg: {"src": (src[:48].astype(np.float32),
                                              src[48:].astype(np.float32))}
     bench.get_environment = lambda *a, **k: None
     bench.build_dataset = lambda *a, **k: _dataset()

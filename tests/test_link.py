@@ -107,6 +107,7 @@ def test_perfect_csi_link_matches_plain_sionna_rzf_link():
     assert bers[0] > 0  # the low-SNR point exercises decoding errors too
 
 
+@pytest.mark.slow
 def test_evaluate_link_table_and_monotonic_ber(seed):
     k, nt = 2, 8
     env = CDLEnvironment(model="C", numerology=SMALL,

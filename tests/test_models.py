@@ -173,6 +173,14 @@ def test_learned_csi_path_bits_and_round_trip():
     # Lossless projection, 12-bit measurements, 8-bit norm: about -40 dB
     assert float(nmse_db(h, fb.decode(bits))) < -35
     assert fb(h[None]).shape == (1, 4, 8, 32)
+    # Double precision: the encoder and decoder stay single precision
+    # inside, the path's inputs and outputs are cast at its boundary
+    fb64 = LearnedCSIFeedback(enc, lambda x: x, 8, 32, norm_bits=8,
+                              precision="double")
+    h_hat64 = fb64(h.astype(np.complex128))
+    assert h_hat64.dtype == tf.complex128
+    assert fb64.encode(h).dtype == tf.float64
+    np.testing.assert_allclose(h_hat64.numpy(), fb(h).numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="built for 8 antennas"):
         LearnedCSIFeedback(enc, lambda x: x, 16, 32)
     with pytest.raises(TypeError, match="callable"):

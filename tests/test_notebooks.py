@@ -9,6 +9,7 @@ from nbclient import NotebookClient
 NOTEBOOKS = os.path.join(os.path.dirname(__file__), "..", "notebooks")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["01_quickstart.ipynb",
                                   "02_lasco_adaptation.ipynb"])
 def test_notebook_executes(name, monkeypatch):

@@ -261,7 +261,7 @@ def test_graph_mode_matches_eager():
                                       {"name": "wmmse", "subband_size": 4,
                                        "num_iterations": 10}])
 def test_new_precoders_run_in_sweep_points(precoder):
-    from lasco_sionna.sweep.link_point import evaluate_point  # noqa: PLC0415
+    from lasco_sionna.link.point import evaluate_point  # noqa: PLC0415
     m = evaluate_point({"num_users": 2, "numerology": {"fft_size": 32},
                         "bs_array": {"num_cols": 4}, "dataset_size": 12,
                         "batch_size": 2, "max_mc_iter": 1, "rate_batches": 1,

@@ -41,6 +41,7 @@ def _run(pretrain, tmp_path, monkeypatch, config, out, *flags):
     pretrain.main()
 
 
+@pytest.mark.slow
 def test_continue_from(tmp_path, monkeypatch, h5_arrays, sims_script):
     monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
     pretrain = sims_script("pretrain")
@@ -107,6 +108,7 @@ def test_continue_from(tmp_path, monkeypatch, h5_arrays, sims_script):
         run(other)
 
 
+@pytest.mark.slow
 def test_continue_from_shipped_parent(tmp_path, monkeypatch, h5_arrays,
                                       sims_script):
     """Phase 2 starts from the shipped phase-1 weights when the phase-1 run
@@ -210,6 +212,13 @@ def test_validation_from_keeps_only_later_draws(tmp_path, monkeypatch,
     assert 0 < (val >= 32).sum() < len(val)
     expected = csi_image(ds.as_matrix()[val[val >= 32]], 32)[0].numpy()
     np.testing.assert_allclose(late[1], expected, rtol=1e-6, atol=1e-6)
+    # The library's loader (which the other scripts use) gives the same bits
+    from lasco_sionna.models import load_source_images  # noqa: PLC0415
+    lib = load_source_images(cfg, test=True, verbose=False)["cdl-a"]
+    assert len(lib) == 3
+    for ours, theirs in zip(lib, late):
+        assert ours.dtype == theirs.dtype == np.float32
+        np.testing.assert_array_equal(ours, theirs)
 
 
 def test_draw_batch_shares(sims_script):

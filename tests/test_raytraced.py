@@ -101,7 +101,8 @@ def test_doppler_snapshots():
     # stays (frozen geometry)
     e = np.mean(np.abs(s.h) ** 2, axis=(1, 2, 3, 4, 6))
     assert not np.allclose(s.h[..., 0, :], s.h[..., 2, :])
-    np.testing.assert_allclose(e[:, 0], e[:, 2], rtol=0.5)
+    # (within 10 % at this seed; a scale error over time would show)
+    np.testing.assert_allclose(e[:, 0], e[:, 2], rtol=0.15)
 
 
 def test_trajectory_retraces():
@@ -138,6 +139,7 @@ IMPORT_ORDERS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", sorted(IMPORT_ORDERS))
 def test_import_order_never_crashes(order):
     code = IMPORT_ORDERS[order] + textwrap.dedent("""

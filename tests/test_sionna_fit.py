@@ -19,7 +19,8 @@ from sionna.phy.utils import compute_ber, ebnodb2no
 
 from lasco_sionna.channels import (BSArray, Numerology, as_channel_model,
                                    build_dataset, get_environment)
-from lasco_sionna.csi import (PerfectCSI, QuantizedCSI, TypeICodebookCSI,
+from lasco_sionna.csi import (CSIContext, PerfectCSI, QuantizedCSI,
+                              TypeICodebookCSI,
                               csi_image, get_csi_feedback)
 
 NUM = Numerology(fft_size=48)
@@ -147,6 +148,12 @@ def test_accepts_what_sionna_hands_over():
     for pol in ("dual", "cross"):
         with pytest.raises(ValueError, match="single-polarised"):
             TypeICodebookCSI(8, 32, num_subbands=4, polarization=pol)
+    # ... also when the polarisation comes from the link's BS array
+    ctx = CSIContext(bs_array={"num_cols": 4, "polarization": "dual"})
+    with pytest.raises(ValueError, match="single-polarised"):
+        get_csi_feedback("type1", 8, 32, context=ctx)
+    assert get_csi_feedback("type1", 8, 32, context=CSIContext(
+        bs_array={"num_cols": 8})).num_bs_ant == 8
 
 
 def test_realistic_multiuser_mimo_tutorial_with_our_umi():

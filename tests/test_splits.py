@@ -141,6 +141,7 @@ def test_raytraced_dataset_has_distinct_positions_and_disjoint_split(tmp_path):
         10 * np.log10(np.mean(err)), atol=1e-3)
 
 
+@pytest.mark.slow
 def test_chunks_on_ray_give_the_same_file(tmp_path):
     pytest.importorskip("ray")
     import ray  # pylint: disable=import-outside-toplevel
@@ -164,6 +165,7 @@ def test_chunks_on_ray_give_the_same_file(tmp_path):
     assert os.path.basename(ds.path) == os.path.basename(ref.path)
 
 
+@pytest.mark.slow
 def test_concurrent_builds_of_one_dataset(tmp_path):
     code = textwrap.dedent(f"""
         from lasco_sionna.channels import BSArray, Numerology, build_dataset, get_environment

@@ -3,6 +3,7 @@
 import os
 
 import pandas as pd
+from matplotlib.figure import Figure
 import pytest
 import yaml
 from scipy.stats import binom
@@ -273,6 +274,7 @@ def test_mismatching_config_is_refused(tmp_path):
     run_sweep(parse_config(toy(tmp_path, seed=99, plots={})), progress=False)
 
 
+@pytest.mark.slow
 def test_ray_executor_matches_local(tmp_path):
     ray = pytest.importorskip("ray")
     local = run_sweep(parse_config(toy(tmp_path)), progress=False,
@@ -334,7 +336,14 @@ def test_plots_mark_zero_errors_and_label_lines(tmp_path, monkeypatch):
         "num_blocks": [64, 256, 256, 256],
         "feedback_bits_per_user": [88] * 2 + [524288] * 2})
     figures = []
-    monkeypatch.setattr("lasco_sionna.sweep.plots.plt.close", figures.append)
+
+    class Recorded(Figure):
+        """The figures plot_results draws"""
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            figures.append(self)
+
+    monkeypatch.setattr("lasco_sionna.sweep.plots.Figure", Recorded)
     assert plot_results(cfg.display(table), cfg.plots, str(tmp_path)) == [
         str(tmp_path / "bler.png")]
     ax = figures[0].axes[0]
@@ -375,6 +384,7 @@ def test_printed_table_names_values_and_keeps_grid_order():
                      table)
 
 
+@pytest.mark.slow
 def test_failed_points_on_ray_are_recorded(tmp_path):
     ray = pytest.importorskip("ray")
     cfg = parse_config(toy(tmp_path, grid={"modulation": ["bpsk", "8psk"],

@@ -1,4 +1,7 @@
 """Large/small model collaboration: LASCO and E-LASCO"""
+from lasco_sionna.collab.methods import (ADAPTATION_METHODS, METHOD_ALIASES,
+                                         AdaptationMethod,
+                                         get_adaptation_method, method_name)
 from lasco_sionna.collab.combiner import (COEFFICIENT_MODES,
                                           CollaborationCombiner,
                                           CollaborativeDecoder)

@@ -75,7 +75,12 @@ class CollaborationCombiner(keras.layers.Layer):
                 "num_ant": self.num_ant, "num_taps": self.num_taps}
 
 
-class CollaborativeDecoder:
+#: The parts of a :class:`CollaborativeDecoder`, in call order
+DECODER_PARTS = ("lam", "proxy", "reference", "combiner")
+
+
+@keras.saving.register_keras_serializable(package="lasco_sionna")
+class CollaborativeDecoder(keras.layers.Layer):
     # pylint: disable=line-too-long
     r"""LASCO / E-LASCO decoder assembled from its parts
 
@@ -83,7 +88,13 @@ class CollaborativeDecoder:
     any callables (Keras layers, LMMSE decoders, an opaque served LAM), so
     the same decoder serves the SAM-based (:func:`~lasco_sionna.collab.adapt`)
     and the linear (:func:`~lasco_sionna.collab.adapt_linear`) adaptation
-    and plugs into :class:`~lasco_sionna.csi.LearnedCSIFeedback`.
+    and plugs into :class:`~lasco_sionna.csi.LearnedCSIFeedback`. When every
+    part is a Keras layer, the decoder saves and loads as ``.keras`` (its
+    config holds the parts' configs, the weights are the parts' weights);
+    with an opaque part, :meth:`get_config` raises `TypeError`.
+
+    Computations are in single precision (`tf.float32`, the precision of
+    the shipped models); inputs are cast to it.
 
     Parameters
     ----------
@@ -105,7 +116,8 @@ class CollaborativeDecoder:
         Combined reconstruction
     """
 
-    def __init__(self, lam, proxy, reference, combiner):
+    def __init__(self, lam, proxy, reference, combiner, **kwargs):
+        super().__init__(**kwargs)
         for name, f in (("lam", lam), ("proxy", proxy),
                         ("reference", reference)):
             if not callable(f):
@@ -116,7 +128,33 @@ class CollaborativeDecoder:
         self.lam, self.proxy, self.reference = lam, proxy, reference
         self.combiner = combiner
 
-    def __call__(self, x0):
-        x0 = tf.convert_to_tensor(x0, tf.float32)
+    def build(self, input_shape):
+        # No weights of its own: the parts build on their first call
+        super().build(input_shape)
+
+    def call(self, x0):
+        x0 = tf.cast(x0, tf.float32)
         return self.combiner([self.lam(x0), self.proxy(x0),
                               self.reference(x0)])
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        parts = {name: getattr(self, name) for name in DECODER_PARTS}
+        opaque = [n for n, f in parts.items()
+                  if not isinstance(f, keras.layers.Layer)]
+        if opaque:
+            raise TypeError(f"cannot serialise a CollaborativeDecoder whose "
+                            f"{', '.join(opaque)} {'is' if len(opaque) == 1 else 'are'}"
+                            " not a Keras layer (an opaque callable)")
+        return {**super().get_config(),
+                **{n: keras.saving.serialize_keras_object(f)
+                   for n, f in parts.items()}}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in DECODER_PARTS:
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)

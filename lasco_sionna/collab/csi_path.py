@@ -12,29 +12,14 @@ from lasco_sionna.collab.adapt import adapt
 from lasco_sionna.collab.combiner import CollaborativeDecoder
 from lasco_sionna.collab.finetune import finetune
 from lasco_sionna.collab.linear import adapt_linear
+from lasco_sionna.collab.methods import get_adaptation_method
 from lasco_sionna.csi.feedback import register_csi_feedback
 from lasco_sionna.csi.learned import LearnedCSIFeedback
-from lasco_sionna.csi.representation import csi_image
+from lasco_sionna.models.front_end import image_front_end
 from lasco_sionna.models.pretrained import load_pretrained
-from lasco_sionna.utils.validation import (check_choice, check_positive,
-                                           split_spec)
+from lasco_sionna.utils.validation import check_positive, split_spec
 
-#: ``method`` of :func:`adapted_csi_feedback` -> (kind, keyword arguments);
-#: the fine-tuning learning rates are those of ``sims/bench_lasco.py``
-ADAPTATION_METHODS = {
-    "lasco": ("sam", {"mode": "lasco"}),
-    "elasco_scalar": ("sam", {"mode": "scalar"}),
-    "elasco_tap": ("sam", {"mode": "tap"}),
-    "elasco_antenna": ("sam", {"mode": "antenna"}),
-    "lasco_linear": ("linear", {"mode": "lasco"}),
-    "elasco_linear": ("linear", {"mode": "tap"}),
-    "lam_full_ft": ("finetune", {"variant": "full", "learning_rate": 1e-4}),
-    "lam_last_block_ft": ("finetune", {"variant": "last_blocks",
-                                       "learning_rate": 3e-4}),
-    "lam_lora": ("finetune", {"variant": "lora", "learning_rate": 1e-3})}
-
-
-def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
+def adapted_csi_feedback(num_bs_ant, fft_size, precision=None, context=None,
                          environment=None, numerology=None, bs_array=None,
                          model="lam-cr16", reference="sam-ref-cr16",
                          method="elasco_linear", num_samples=300,
@@ -47,10 +32,11 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
     own channels do not use; a quarter of the draw is its test split and is
     not used), adapts with ``method`` and returns the
     learned CSI path (UE encoder of ``model``, adapted decoder at the BS).
-    Registered as the CSI path ``"adapted"``; sweep points fill
-    ``environment``, ``numerology`` and ``bs_array`` from the point
-    (:mod:`lasco_sionna.sweep.link_point`). The adaptation outcome is kept
-    in the path's ``adaptation`` attribute.
+    Registered as the CSI path ``"adapted"``, with a context:
+    ``environment``, ``numerology`` and ``bs_array`` default to those of
+    ``context`` (a sweep point passes its own,
+    :mod:`lasco_sionna.link.point`). The adaptation outcome is kept in the
+    path's ``adaptation`` attribute.
 
     Parameters
     ----------
@@ -59,6 +45,10 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
 
     precision : `None` (default) | "single" | "double"
         Precision of the outputs
+
+    context : `None` (default) | :class:`~lasco_sionna.csi.CSIContext`
+        Where the path is used: fills ``environment``, ``numerology`` and
+        ``bs_array`` when they are `None`
 
     environment : `str` | `dict`
         Target environment: name or ``{"name": ..., **params}``
@@ -71,10 +61,12 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
         Shipped LAM and reference SAM (same encoder)
 
     method : `str`, (default "elasco_linear")
-        One of :data:`ADAPTATION_METHODS`: LASCO/E-LASCO with a trained
-        proxy SAM (:func:`~lasco_sionna.collab.adapt`), with linear SAMs
-        (:func:`~lasco_sionna.collab.adapt_linear`), or a fine-tuned LAM
-        copy (:func:`~lasco_sionna.collab.finetune`)
+        One of :data:`~lasco_sionna.collab.methods.ADAPTATION_METHODS`:
+        LASCO/E-LASCO with a trained proxy SAM
+        (:func:`~lasco_sionna.collab.adapt`), with linear SAMs
+        (:func:`~lasco_sionna.collab.adapt_linear`), trained E-LASCO stacked
+        on a linear one, or a fine-tuned LAM copy
+        (:func:`~lasco_sionna.collab.finetune`)
 
     num_samples, num_val : `int`, (default 300, 300)
         Target training / validation channels
@@ -94,10 +86,16 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
     csi : :class:`~lasco_sionna.csi.LearnedCSIFeedback`
         With the attribute ``adaptation`` (the result object of the method)
     """
+    if context is not None:
+        environment = context.environment if environment is None \
+            else environment
+        numerology = context.numerology if numerology is None else numerology
+        bs_array = context.bs_array if bs_array is None else bs_array
     if environment is None:
         raise ValueError("the 'adapted' CSI path needs the target "
-                         "`environment` (sweep points fill it in)")
-    check_choice("method", method, tuple(ADAPTATION_METHODS))
+                         "`environment` (or a context that has one; sweep "
+                         "points pass theirs)")
+    spec = get_adaptation_method(method)
     check_positive("num_samples", num_samples, integer=True)
     check_positive("num_val", num_val, integer=True)
     check_positive("steps", steps, integer=True)
@@ -138,22 +136,27 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
                                         "that split)" if 0 in short.values()
                                         else ""))
     # [n, 2, num_ant, num_taps] images and coarse inversions per split
-    x = {s: csi_image(ds.subset(ds.splits[s][:n]).as_matrix(),
-                      encoder.num_taps)[0].numpy()
-         for s, n in want.items()}
-    x0 = {s: np.asarray(encoder(v)) for s, v in x.items()}
-    kind, kwargs = ADAPTATION_METHODS[method]
+    x, x0 = {}, {}
+    for s, n in want.items():
+        x[s], x0[s], _ = image_front_end(
+            encoder, ds.subset(ds.splits[s][:n]).as_matrix())
     data = (x0["train"], x["train"], x0["validation"], x["validation"])
-    if kind == "linear":
+    if spec.kind in ("linear", "stacked"):
+        linear = get_adaptation_method(spec.base) if spec.base else spec
         result = adapt_linear(lam, encoder, x["train"], x0["validation"],
-                              x["validation"], **kwargs)
+                              x["validation"], **linear.kwargs)
         decoder = result.decoder(lam)
-    elif kind == "sam":
-        result = adapt(lam, ref, *data, steps=steps, **kwargs)
+    if spec.kind == "stacked":
+        # Trained E-LASCO on the linear form, seen as the opaque "LAM"
+        result = adapt(decoder, ref, *data, steps=steps, **spec.kwargs)
+        decoder = CollaborativeDecoder(decoder, result.proxy, ref,
+                                       result.combiner)
+    elif spec.kind == "sam":
+        result = adapt(lam, ref, *data, steps=steps, **spec.kwargs)
         decoder = CollaborativeDecoder(lam, result.proxy, ref,
                                        result.combiner)
-    else:
-        result = finetune(lam, *data, steps=steps, **kwargs)
+    elif spec.kind == "finetune":
+        result = finetune(lam, *data, steps=steps, **spec.kwargs)
         decoder = result.model
     csi = LearnedCSIFeedback(encoder, decoder, num_bs_ant, fft_size,
                              norm_bits=norm_bits, precision=precision)
@@ -161,4 +164,4 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None,
     return csi
 
 
-register_csi_feedback("adapted", adapted_csi_feedback)
+register_csi_feedback("adapted", adapted_csi_feedback, uses_context=True)

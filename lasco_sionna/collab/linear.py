@@ -11,6 +11,7 @@ import numpy as np
 from lasco_sionna.collab.adapt import cached_outputs
 from lasco_sionna.collab.combiner import (CollaborationCombiner,
                                           CollaborativeDecoder)
+from lasco_sionna.csi.image_stats import image_mse
 from lasco_sionna.models.encoder import LinearProjectionEncoder
 from lasco_sionna.models.lmmse import LMMSEDecoder, lmmse_gain
 from lasco_sionna.models.pretrained import load_source_covariance
@@ -184,7 +185,7 @@ def adapt_linear(lam, encoder, x_train, x0_val, x_val, source_covariance=None,
     t_start = time.perf_counter()
     x_val = np.asarray(x_val, np.float32)
     y_lam = cached_outputs(lam, x0_val)
-    err0 = float(np.mean(np.sum((y_lam - x_val) ** 2, axis=(1, 2, 3))))
+    err0 = image_mse(y_lam, x_val)
 
     # Target sample covariance, computed once for all shrinkage weights
     _, c_hat = lmmse_gain(encoder, x_train)
@@ -213,7 +214,7 @@ def adapt_linear(lam, encoder, x_train, x0_val, x_val, source_covariance=None,
         coef = coef.reshape(groups)
         # [num_val, 2, num_ant, num_taps]
         y = np.sum(parts * coef[np.newaxis], axis=1)
-        err = float(np.mean(np.sum((y - x_val) ** 2, axis=(1, 2, 3))))
+        err = image_mse(y, x_val)
         if best is None or err < best[0]:
             best = (err, w, proxy, coef)
     err, w, proxy, coef = best

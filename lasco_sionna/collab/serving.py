@@ -12,7 +12,8 @@ import tensorflow as tf
 from lasco_sionna.collab.combiner import CollaborationCombiner
 
 
-class MultiEnvironmentDecoder:
+@keras.saving.register_keras_serializable(package="lasco_sionna")
+class MultiEnvironmentDecoder(keras.layers.Layer):
     # pylint: disable=line-too-long
     r"""Decode a batch of users from several environments with one LAM pass
 
@@ -23,6 +24,9 @@ class MultiEnvironmentDecoder:
     ``a_e f_LAM(x) + b_e g_P,e(x) - c_e g_R(x)``. Users of an environment
     without adapter get the LAM's output. The LAM may be any callable; the
     corrections run as one compiled graph when the SAMs are Keras layers.
+    When every part is a Keras layer, the decoder saves and loads as
+    ``.keras`` (environments are then kept as JSON values: `str` or `int`).
+    Computations are in single precision (`tf.float32`).
 
     Parameters
     ----------
@@ -51,7 +55,11 @@ class MultiEnvironmentDecoder:
         Reconstructions
     """
 
-    def __init__(self, lam, reference_sam, adapters):
+    def __init__(self, lam, reference_sam, adapters, **kwargs):
+        super().__init__(**kwargs)
+        # Environments are labels, not tensors: the inputs stay as given
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
         if not callable(lam) or not callable(reference_sam):
             raise TypeError("`lam` and `reference_sam` must be callable")
         for env, pair in adapters.items():
@@ -60,14 +68,16 @@ class MultiEnvironmentDecoder:
                 raise TypeError(f"adapter of {env!r} must be (proxy SAM, "
                                 "CollaborationCombiner)")
         self.lam, self.reference_sam = lam, reference_sam
-        # Read-only: the index below and the compiled graph depend on it
+        # Read-only: the index below and the compiled graph depend on it;
+        # the lists let Keras track the adapters' weights
         self.adapters = types.MappingProxyType(dict(adapters))
+        self._proxies = [p for p, _ in self.adapters.values()]
+        self._combiners = [c for _, c in self.adapters.values()]
         self._index = {env: i for i, env in enumerate(self.adapters)}
         # The corrections after the (possibly opaque) LAM pass run as one
         # graph when the SAMs are Keras layers
         keras_parts = all(isinstance(f, keras.layers.Layer) for f in
-                          [reference_sam] + [p for p, _ in
-                                             self.adapters.values()])
+                          [reference_sam] + self._proxies)
         self._correct = tf.function(self._correct_eager,
                                     reduce_retracing=True) \
             if keras_parts else self._correct_eager
@@ -85,7 +95,11 @@ class MultiEnvironmentDecoder:
             out = tf.tensor_scatter_nd_update(out, idx[:, tf.newaxis], y_e)
         return out
 
-    def __call__(self, x0, environments):
+    def build(self, input_shape):
+        # No weights of its own: the parts build on their first call
+        super().build(input_shape)
+
+    def call(self, x0, environments):
         x0 = tf.convert_to_tensor(x0, tf.float32)
         environments = np.asarray(environments)
         if environments.shape != (x0.shape[0],):
@@ -96,3 +110,31 @@ class MultiEnvironmentDecoder:
         ids = tf.constant([self._index.get(e, -1) for e in environments],
                           tf.int32)
         return self._correct(x0, y, ids)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        parts = [("lam", self.lam), ("reference_sam", self.reference_sam)] \
+            + [(f"proxy of {e!r}", p) for e, (p, _) in self.adapters.items()]
+        opaque = [n for n, f in parts if not isinstance(f, keras.layers.Layer)]
+        if opaque:
+            raise TypeError("cannot serialise a MultiEnvironmentDecoder whose "
+                            + ", ".join(opaque) + " not a Keras layer "
+                            "(an opaque callable)")
+        ser = keras.saving.serialize_keras_object
+        return {**super().get_config(), "lam": ser(self.lam),
+                "reference_sam": ser(self.reference_sam),
+                # [environment, proxy, combiner] (keys may be non-strings)
+                "adapters": [[e, ser(p), ser(c)]
+                             for e, (p, c) in self.adapters.items()]}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        de = keras.saving.deserialize_keras_object
+        config["lam"] = de(config["lam"])
+        config["reference_sam"] = de(config["reference_sam"])
+        config["adapters"] = {e: (de(p), de(c))
+                              for e, p, c in config["adapters"]}
+        return cls(**config)

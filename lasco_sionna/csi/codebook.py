@@ -209,4 +209,15 @@ class TypeICodebookCSI(CSIFeedback):
         return tf.linalg.matrix_transpose(v)
 
 
-register_csi_feedback("type1", TypeICodebookCSI)
+def _type1_in_context(num_bs_ant, fft_size, precision=None, context=None,
+                      **params):
+    """Type I path whose ``polarization`` defaults to the link's BS array"""
+    if "polarization" not in params and context is not None \
+            and context.bs_array:
+        params["polarization"] = context.bs_array.get("polarization",
+                                                      "single")
+    return TypeICodebookCSI(num_bs_ant, fft_size, precision=precision,
+                            **params)
+
+
+register_csi_feedback("type1", _type1_in_context, uses_context=True)

@@ -3,7 +3,9 @@
 #
 """The pluggable CSI path: UE encoder -> feedback payload in bits -> BS reconstruction"""
 
+import importlib
 from abc import abstractmethod
+from dataclasses import dataclass
 
 import tensorflow as tf
 from sionna.phy import Block
@@ -333,10 +335,44 @@ class QuantizedCSI(CSIFeedback):
                                                   precision=self.precision)
 
 
+@dataclass(frozen=True)
+class CSIContext:
+    # pylint: disable=line-too-long
+    r"""Where a CSI path is used: what context-aware paths adapt to
+
+    CSI paths registered with ``uses_context=True`` (e.g. ``"adapted"``,
+    which adapts a model to the environment it serves) receive it from
+    :func:`get_csi_feedback`; the others ignore it. Fields are plain specs
+    (names and dicts), so this module needs no environment class.
+
+    Parameters
+    ----------
+    environment : `None` (default) | `str` | `dict`
+        Environment the link runs on: a name or ``{"name": ..., **params}``
+        (see :func:`~lasco_sionna.channels.get_environment`)
+
+    numerology : `None` (default) | `dict`
+        :class:`~lasco_sionna.channels.Numerology` fields
+
+    bs_array : `None` (default) | `dict`
+        :class:`~lasco_sionna.channels.BSArray` fields
+    """
+
+    environment: object = None
+    numerology: dict = None
+    bs_array: dict = None
+
+
 _REGISTRY = {}
 
+#: CSI paths provided by higher layers, registered when their module is
+#: imported: name -> module. :func:`get_csi_feedback` imports the module the
+#: first time the name is asked for, so this package never imports them.
+PROVIDERS = {"pretrained": "lasco_sionna.models.csi_path",
+             "adapted": "lasco_sionna.collab.csi_path"}
 
-def register_csi_feedback(name, factory):
+
+def register_csi_feedback(name, factory, uses_context=False):
     """Register a CSI path under ``name`` for :func:`get_csi_feedback`
 
     Input
@@ -346,20 +382,35 @@ def register_csi_feedback(name, factory):
 
     factory : `callable`
         ``factory(num_bs_ant, fft_size, precision=..., **params) ->
-        CSIFeedback``
+        CSIFeedback``; with ``uses_context``, also the keyword ``context``
+        (:class:`CSIContext`)
+
+    uses_context : `bool`, (default `False`)
+        The factory takes the keyword ``context``
     """
     if name in _REGISTRY:
         raise ValueError(f"CSI feedback {name!r} is already registered")
-    _REGISTRY[name] = factory
+    _REGISTRY[name] = (factory, bool(uses_context))
 
 
 def list_csi_feedback():
-    """`list` of `str` : Registered CSI path names"""
-    _ensure_builtin()
-    return sorted(_REGISTRY)
+    """`list` of `str` : Registered CSI path names, and those of
+    :data:`PROVIDERS` (not imported)"""
+    return sorted(set(_REGISTRY) | set(PROVIDERS))
 
 
-def get_csi_feedback(spec, num_bs_ant, fft_size, precision=None):
+def _lookup(name):
+    """Factory and ``uses_context`` of ``name``, importing its provider"""
+    if name not in _REGISTRY and name in PROVIDERS:
+        importlib.import_module(PROVIDERS[name])
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown CSI feedback {name!r}; valid names: "
+                         + ", ".join(list_csi_feedback()))
+    return _REGISTRY[name]
+
+
+def get_csi_feedback(spec, num_bs_ant, fft_size, precision=None,
+                     context=None):
     # pylint: disable=line-too-long
     """Build a CSI path from a spec
 
@@ -380,6 +431,9 @@ def get_csi_feedback(spec, num_bs_ant, fft_size, precision=None):
     precision : `None` (default) | "single" | "double"
         Precision of the CSI path
 
+    context : `None` (default) | :class:`CSIContext`
+        Where the path is used; passed to context-aware paths only
+
     Output
     ------
     csi : :class:`CSIFeedback`
@@ -393,24 +447,17 @@ def get_csi_feedback(spec, num_bs_ant, fft_size, precision=None):
                 f"{spec.fft_size}) but the link needs ({num_bs_ant}, "
                 f"{fft_size}) (num_bs_ant, fft_size)")
         return spec
-    _ensure_builtin()
+    if context is not None and not isinstance(context, CSIContext):
+        raise TypeError("`context` must be a CSIContext, got "
+                        f"{type(context).__name__}")
     name, params = split_spec("CSI feedback (or a CSIFeedback)", spec)
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown CSI feedback {name!r}; valid names: "
-                         + ", ".join(sorted(_REGISTRY)))
+    factory, uses_context = _lookup(name)
+    kwargs = {**params, "context": context} if uses_context else params
     try:
-        return _REGISTRY[name](num_bs_ant, fft_size, precision=precision,
-                               **params)
+        return factory(num_bs_ant, fft_size, precision=precision, **kwargs)
     except TypeError as e:
         raise TypeError(f"bad parameters {params} for CSI feedback "
                         f"{name!r}: {e}") from e
-
-
-def _ensure_builtin():
-    # Importing the modules registers the built-in CSI paths
-    # pylint: disable=import-outside-toplevel,unused-import,cyclic-import
-    from lasco_sionna.csi import codebook, etype2, learned  # noqa: F401
-    from lasco_sionna.collab import csi_path  # noqa: F401
 
 
 register_csi_feedback("perfect", PerfectCSI)

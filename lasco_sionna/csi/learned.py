@@ -5,7 +5,7 @@
 
 import tensorflow as tf
 
-from lasco_sionna.csi.feedback import CSIFeedback, register_csi_feedback
+from lasco_sionna.csi.feedback import CSIFeedback
 from lasco_sionna.csi.quantizer import NormQuantizer
 from lasco_sionna.csi.representation import csi_from_image, csi_image
 
@@ -22,6 +22,12 @@ class LearnedCSIFeedback(CSIFeedback):
     BS side: ``encoder.decode`` gives the coarse inversion ``x0``, the
     decoder (any callable: the LAM, a SAM, a LASCO/E-LASCO combination)
     refines it, and the image goes back to the subcarriers.
+
+    **Precision.** The encoder and the decoder are Keras models in single
+    precision: the image, the payload bits and the decoder run in
+    `tf.float32` whatever ``precision``; the channels are cast at the
+    block's boundary (``h`` in, ``h_hat`` out, and the bits returned by
+    :meth:`encode`) to ``precision``.
 
     Parameters
     ----------
@@ -89,7 +95,9 @@ class LearnedCSIFeedback(CSIFeedback):
         # [batch, payload_bits]
         bits = tf.concat([self.norm_quantizer.to_bits(norm),
                           self.encoder.encode(x)], axis=-1)
-        return tf.reshape(bits, tf.concat([batch_shape, [-1]], 0))
+        # [..., payload_bits]
+        bits = tf.reshape(bits, tf.concat([batch_shape, [-1]], 0))
+        return tf.cast(bits, self.rdtype)
 
     def _decode_flat(self, bits):
         norm = self.norm_quantizer.from_bits(bits[:, :self.norm_bits])
@@ -108,18 +116,3 @@ class LearnedCSIFeedback(CSIFeedback):
         return tf.reshape(h, tf.concat([batch_shape, [self.num_bs_ant,
                                                       self.fft_size]], 0))
 
-
-def _pretrained_factory(num_bs_ant, fft_size, precision=None, model=None,
-                        norm_bits=8):
-    """CSI path of a shipped model: ``{"name": "pretrained", "model": "lam-cr16"}``"""
-    # pylint: disable=import-outside-toplevel,cyclic-import
-    from lasco_sionna.models.pretrained import load_pretrained
-    if model is None:
-        raise ValueError("the 'pretrained' CSI path needs `model`, e.g. "
-                         "{'name': 'pretrained', 'model': 'lam-cr16'}")
-    encoder, decoder, _ = load_pretrained(model)
-    return LearnedCSIFeedback(encoder, decoder, num_bs_ant, fft_size,
-                              norm_bits=norm_bits, precision=precision)
-
-
-register_csi_feedback("pretrained", _pretrained_factory)

@@ -5,6 +5,7 @@
 
 import numpy as np
 
+from lasco_sionna.csi.image_stats import image_second_moment
 from lasco_sionna.utils.validation import check_positive
 
 
@@ -116,10 +117,9 @@ def rate_distortion_nmse_db(images, bits, truncation_floor=0.0):
     nmse_db : `float`
         Reference NMSE [dB]
     """
-    x = np.asarray(images, np.float64).reshape(len(images), -1)
-    if len(x) < 2:
+    if len(images) < 2:
         raise ValueError("need at least 2 images for a covariance")
-    cov = x.T @ x / len(x)          # second moment (zero-mean CSI)
+    cov = image_second_moment(images)
     eig = np.clip(np.linalg.eigvalsh(cov), 0, None)
     d = reverse_water_filling(eig, bits) / np.trace(cov)
     return with_truncation_floor(float(10 * np.log10(d)), truncation_floor)

@@ -3,7 +3,7 @@
 #
 """Downlink MU-MIMO OFDM link with a pluggable CSI feedback path and precoder"""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import tensorflow as tf
@@ -208,7 +208,8 @@ class MUMIMOOFDMLink(Block):
             self.csi_feedback = csi_feedback
         else:
             self.csi_feedback = get_csi_feedback(csi_feedback, self.num_bs_ant,
-                                                 n.fft_size)
+                                                 n.fft_size,
+                                                 precision=precision)
         self.precoder = get_precoder(precoder, rg, self.stream_management,
                                      precision=precision)
         if not isinstance(self.precoder, LinearPrecodedChannel):

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from lasco_sionna.csi.image_stats import image_second_moment
 from lasco_sionna.models.encoder import LinearProjectionEncoder
 
 
@@ -63,9 +64,7 @@ def lmmse_gain(encoder, images, shrinkage=0.0, prior=None,
     a = encoder.projection.astype(np.float64)
     dim = a.shape[1]
     if sample_covariance is None:
-        # [num_images, D]
-        v = images.reshape(len(images), dim).astype(np.float64)
-        cov = v.T @ v / len(v)
+        cov = image_second_moment(images)
     else:
         cov = np.asarray(sample_covariance, np.float64)
         if cov.shape != (dim, dim):

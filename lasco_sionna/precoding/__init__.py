@@ -2,7 +2,7 @@
 
 from lasco_sionna.precoding.linear import (LinearPrecodedChannel,
                                            MRTPrecodedChannel,
-                                           RZFPrecodedChannel,
+                                           RegularizedZFPrecodedChannel,
                                            ZFPrecodedChannel)
 from lasco_sionna.precoding.maxmin import (MaxMinPrecodedChannel,
                                            maxmin_precoding_matrix)
@@ -12,7 +12,7 @@ from lasco_sionna.precoding.wmmse import (WMMSEPrecodedChannel,
                                           wmmse_precoding_matrix)
 
 __all__ = ["LinearPrecodedChannel", "MRTPrecodedChannel",
-           "RZFPrecodedChannel", "ZFPrecodedChannel", "WMMSEPrecodedChannel",
-           "MaxMinPrecodedChannel", "wmmse_precoding_matrix",
+           "RegularizedZFPrecodedChannel", "ZFPrecodedChannel",
+           "WMMSEPrecodedChannel", "MaxMinPrecodedChannel", "wmmse_precoding_matrix",
            "maxmin_precoding_matrix", "downlink_sinr", "get_precoder",
            "register_precoder"]

@@ -25,7 +25,7 @@ from abc import abstractmethod
 import tensorflow as tf
 from sionna.phy import config, dtypes
 from sionna.phy.mimo import cbf_precoding_matrix, rzf_precoding_matrix
-from sionna.phy.ofdm import PrecodedChannel
+from sionna.phy.ofdm import PrecodedChannel, RemoveNulledSubcarriers
 from sionna.phy.utils import expand_to_rank
 
 from lasco_sionna.utils.validation import (check_finite_tensor, check_positive,
@@ -122,6 +122,11 @@ class LinearPrecodedChannel(PrecodedChannel):
     def __init__(self, resource_grid, stream_management, precision=None):
         super().__init__(resource_grid, stream_management,
                          precision=precision)
+        # Sionna 1.2.2's PrecodedChannel builds this block in the default
+        # precision, which casts double-precision effective channels to
+        # single precision
+        self._remove_nulled_scs = RemoveNulledSubcarriers(
+            resource_grid, precision=precision)
 
     @property
     def total_power(self):
@@ -242,9 +247,16 @@ class LinearPrecodedChannel(PrecodedChannel):
         return self.compute_effective_channel(h, g)
 
 
-class RZFPrecodedChannel(LinearPrecodedChannel):
+class RegularizedZFPrecodedChannel(LinearPrecodedChannel):
     # pylint: disable=line-too-long
     r"""Regularised zero-forcing precoder ``G = H^H (H H^H + alpha I)^{-1}``, unit-norm columns
+
+    Unlike Sionna's :class:`~sionna.phy.ofdm.RZFPrecodedChannel` (whose
+    name it avoids: the signatures differ), the regularisation is set at
+    construction (``"mmse"`` by default: from the noise variance ``no``
+    given at call time), ``tx_power`` is optional, and the matrix, once
+    computed (:meth:`compute_precoding_matrix`), serves both precoding and
+    the effective channel.
 
     Parameters
     ----------
@@ -291,13 +303,13 @@ class RZFPrecodedChannel(LinearPrecodedChannel):
                                     precision=self.precision)
 
 
-class ZFPrecodedChannel(RZFPrecodedChannel):
+class ZFPrecodedChannel(RegularizedZFPrecodedChannel):
     r"""Zero-forcing precoder (RZF with ``alpha = 0``)
 
     Requires ``num_streams_per_tx <= num_tx_ant`` and full-rank channel
     knowledge. Rank-deficient channels (e.g. users on the same LoS ray in
     ray-traced scenes) make the Gram matrix singular: use
-    :class:`RZFPrecodedChannel` there.
+    :class:`RegularizedZFPrecodedChannel` there.
 
     Parameters
     ----------

@@ -5,15 +5,15 @@
 
 from lasco_sionna.precoding.linear import (LinearPrecodedChannel,
                                            MRTPrecodedChannel,
-                                           RZFPrecodedChannel,
+                                           RegularizedZFPrecodedChannel,
                                            ZFPrecodedChannel)
 from lasco_sionna.precoding.maxmin import MaxMinPrecodedChannel
 from lasco_sionna.precoding.wmmse import WMMSEPrecodedChannel
 from lasco_sionna.utils.validation import split_spec
 
 _PRECODERS = {"mrt": MRTPrecodedChannel, "zf": ZFPrecodedChannel,
-              "rzf": RZFPrecodedChannel, "wmmse": WMMSEPrecodedChannel,
-              "maxmin": MaxMinPrecodedChannel}
+              "rzf": RegularizedZFPrecodedChannel,
+              "wmmse": WMMSEPrecodedChannel, "maxmin": MaxMinPrecodedChannel}
 
 
 def register_precoder(name, cls):

@@ -4,7 +4,6 @@
 """Kalman predictor: an AR(p) state-space model of each entry, fitted per environment"""
 
 import numpy as np
-import scipy.linalg
 
 from lasco_sionna.prediction.linear import (MODES, LinearPredictor,
                                             autocorrelation)

@@ -1,7 +1,7 @@
 """Batch simulations: YAML sweeps, atomic per-point results, resume, local and Ray executors, plots
 
 This package does not import Sionna or TensorFlow; evaluators (e.g.
-:mod:`lasco_sionna.sweep.link_point`) are loaded by ``"module:function"``.
+:mod:`lasco_sionna.link.point`) are loaded by ``"module:function"``.
 """
 from lasco_sionna.sweep.config import (SweepConfig, expand, load_config,
                                        parse_config, point_id)

@@ -1,18 +1,22 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-"""Plots of a sweep's results table (matplotlib, Agg backend)"""
+"""Plots of a sweep's results table (matplotlib figures drawn without pyplot)
+
+Figures are :class:`matplotlib.figure.Figure` objects saved directly to
+files: nothing here selects a backend or touches pyplot's state, so
+importing this module leaves the user's matplotlib setup as it was.
+"""
 
 import os
 import string
 
 import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-position
-import numpy as np  # noqa: E402  pylint: disable=wrong-import-position
-import pandas as pd  # noqa: E402  pylint: disable=wrong-import-position
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-from lasco_sionna.utils.io import atomic_path  # noqa: E402  pylint: disable=wrong-import-position
+from lasco_sionna.utils.io import atomic_path
 
 
 def shared_legend(fig, axes, fontsize=7):
@@ -181,7 +185,7 @@ def plot_results(table, plots, output):
             if isinstance(table[facet].dtype, pd.CategoricalDtype) \
             else sorted(present)
     # One colour per hue value in every panel (a facet may lack some)
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     keys = [k if isinstance(k, tuple) else (k,) for k, _ in
             table.groupby(hue, observed=True)] if hue else [()]
     colours = {k: cycle[i % len(cycle)] for i, k in enumerate(keys)}
@@ -190,9 +194,8 @@ def plot_results(table, plots, output):
         if metric not in table:
             raise ValueError(f"plot y={metric!r} is not a column of the "
                              f"results; columns: {', '.join(table.columns)}")
-        fig, axes = plt.subplots(1, len(facets), squeeze=False,
-                                 figsize=(4.5 * len(facets), 3.5),
-                                 sharey=True)
+        fig = Figure(figsize=(4.5 * len(facets), 3.5))
+        axes = fig.subplots(1, len(facets), squeeze=False, sharey=True)
         for ax, fval in zip(axes[0], facets):
             sub = table if fval is None else table[table[facet] == fval]
             groups = sub.groupby(hue, observed=True) if hue else [((), sub)]
@@ -233,6 +236,5 @@ def plot_results(table, plots, output):
         path = os.path.join(output, f"{metric}.png")
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-        plt.close(fig)
         paths.append(path)
     return paths
