@@ -62,6 +62,13 @@ class CSIFeedback(Block):
     def payload_bits(self):
         """`int` : Feedback payload of one report (one user) [bit]"""
 
+    @property
+    def history_length(self):
+        """`int` : Past reports the path takes (1: the current one only);
+        a path with more takes ``[..., history_length, num_bs_ant,
+        fft_size]``, oldest first, and the link gives it that many"""
+        return 1
+
     @abstractmethod
     def encode(self, h):
         """UE side: ``[..., num_bs_ant, fft_size]`` complex ->
@@ -373,6 +380,7 @@ def _ensure_builtin():
     # pylint: disable=import-outside-toplevel,unused-import,cyclic-import
     from lasco_sionna.csi import codebook, etype2, learned  # noqa: F401
     from lasco_sionna.collab import csi_path  # noqa: F401
+    import lasco_sionna.prediction.csi_path  # noqa: F401
 
 
 register_csi_feedback("perfect", PerfectCSI)

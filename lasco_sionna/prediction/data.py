@@ -17,6 +17,30 @@ from lasco_sionna.utils.validation import (check_channel_tensor,
 REPORT_PERIOD = 5e-3
 
 
+def speed_params(name, speed_kmh):
+    """Environment parameters that make every UE of ``name`` move at ``speed_kmh``
+
+    Input
+    -----
+    name : `str`
+        Registry name (see :func:`~lasco_sionna.channels.list_environments`)
+
+    speed_kmh : `float`
+        UE speed [km/h]
+
+    Output
+    ------
+    params : `dict`
+        ``{"ue_speed": v}`` for ray-traced environments, ``{"min_speed": v,
+        "max_speed": v}`` otherwise (``v`` in m/s)
+    """
+    check_positive("speed_kmh", speed_kmh, allow_zero=True)
+    v = float(speed_kmh) / 3.6
+    if name in list_environments(kind="raytraced"):
+        return {"ue_speed": v}
+    return {"min_speed": v, "max_speed": v}
+
+
 def environment_at_speed(name, speed_kmh, **kwargs):
     """A registered environment whose UEs all move at ``speed_kmh``
 
@@ -41,11 +65,7 @@ def environment_at_speed(name, speed_kmh, **kwargs):
     ------
     env : :class:`~lasco_sionna.channels.Environment`
     """
-    check_positive("speed_kmh", speed_kmh, allow_zero=True)
-    v = float(speed_kmh) / 3.6
-    if name in list_environments(kind="raytraced"):
-        return get_environment(name, ue_speed=v, **kwargs)
-    return get_environment(name, min_speed=v, max_speed=v, **kwargs)
+    return get_environment(name, **speed_params(name, speed_kmh), **kwargs)
 
 
 def report_sequences(environment, num_sequences, num_reports,
