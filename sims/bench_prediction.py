@@ -101,16 +101,33 @@ def bench_point(args, env_name, speed):
     return rows
 
 
+def entry_windows(x):
+    """[W, T, num_bs_ant, fft_size] -> [W * num_bs_ant * fft_size, T, 1, 1]: one window per entry"""
+    # [W, num_bs_ant, fft_size, T]
+    x = np.transpose(x, (0, 2, 3, 1))
+    # [W * num_bs_ant * fft_size, T, 1, 1]
+    return x.reshape((-1, x.shape[-1], 1, 1))
+
+
 def train_gru(args, clean, L, H, no):
-    """A GRU trained on the training windows (noisy histories at ``no``, clean futures)"""
+    """A GRU trained on ``--gru-entries`` entry windows of the training UEs
+
+    The GRU treats every antenna-subcarrier entry as one sequence (shared
+    weights), so it trains on single-entry windows (noisy histories at
+    ``no``, clean futures); a tenth of them validate.
+    """
     hist, fut = sliding_windows(clean, L, H)
     if no > 0:
         hist = noisy_reports(hist, args.snr_db, seed=args.seed + 2)[0].numpy()
+    hist, fut = entry_windows(hist), entry_windows(fut)
+    rng = np.random.default_rng(args.seed)
+    pick = rng.permutation(len(hist))[:args.gru_entries]
+    hist, fut = hist[pick], fut[pick]
     n_val = max(1, len(hist) // 10)
     model = GRUPredictor(H, units=args.gru_units)
     train_predictor(model, hist[n_val:], fut[n_val:], hist[:n_val],
-                    fut[:n_val], steps=args.gru_steps, batch_size=8,
-                    learning_rate=3e-3, eval_every=max(1, args.gru_steps // 5),
+                    fut[:n_val], steps=args.gru_steps, batch_size=256,
+                    learning_rate=3e-3, eval_every=max(1, args.gru_steps // 10),
                     seed=args.seed)
     return model
 
@@ -165,6 +182,8 @@ def main(argv=None):
     p.add_argument("--gru-steps", type=int, default=0,
                    help="train a GRU per point for this many steps (0: no GRU)")
     p.add_argument("--gru-units", type=int, default=32)
+    p.add_argument("--gru-entries", type=int, default=20000,
+                   help="antenna-subcarrier windows the GRU trains on")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     rows = [r for env in args.environments for v in args.speeds
