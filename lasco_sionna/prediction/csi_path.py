@@ -10,7 +10,7 @@ from lasco_sionna.channels.config import BSArray, Numerology
 from lasco_sionna.channels.environment import get_environment
 from lasco_sionna.csi.feedback import (CSIFeedback, get_csi_feedback,
                                        register_csi_feedback)
-from lasco_sionna.prediction.data import report_sequences
+from lasco_sionna.prediction.data import noisy_reports, report_sequences
 from lasco_sionna.prediction.registry import (get_predictor,
                                               predictor_needs_training)
 from lasco_sionna.utils.validation import (check_channel_tensor, check_choice,
@@ -39,6 +39,9 @@ class PredictedCSI(CSIFeedback):
       does).
 
     With ``horizon = 0`` the path is ``inner`` applied to the last report.
+    With ``snr_db``, the UE measures its channels with AWGN at that SNR per
+    entry (:func:`~lasco_sionna.prediction.noisy_reports`) before anything
+    else; ``predictor="hold"`` then gives noisy aged CSI.
 
     Parameters
     ----------
@@ -60,6 +63,9 @@ class PredictedCSI(CSIFeedback):
     order : "predict_then_compress" (default) | "compress_then_predict"
         Where the prediction happens
 
+    snr_db : `None` (default) | `float`
+        Measurement SNR of the history [dB] (`None`: exact measurements)
+
     precision : `None` (default) | "single" | "double"
         Precision of internal computations and outputs
 
@@ -76,7 +82,7 @@ class PredictedCSI(CSIFeedback):
     """
 
     def __init__(self, inner, predictor, history_length, horizon,
-                 order="predict_then_compress", precision=None):
+                 order="predict_then_compress", snr_db=None, precision=None):
         if not isinstance(inner, CSIFeedback):
             raise TypeError("`inner` must be a CSIFeedback, got "
                             f"{type(inner).__name__}")
@@ -105,6 +111,10 @@ class PredictedCSI(CSIFeedback):
         self._history_length = int(history_length)
         self.horizon = int(horizon)
         self.order = order
+        if snr_db is not None and not np.isfinite(snr_db):
+            raise ValueError(f"`snr_db` must be finite or None, got "
+                             f"{snr_db!r}")
+        self.snr_db = None if snr_db is None else float(snr_db)
 
     @property
     def history_length(self):
@@ -124,6 +134,12 @@ class PredictedCSI(CSIFeedback):
                              f"history_length={self.history_length}, "
                              f"num_bs_ant, fft_size], got {tuple(h.shape)}")
         return h
+
+    def _prepare(self, h):
+        h = super()._prepare(h)
+        if self.snr_db is None:
+            return h
+        return noisy_reports(h, self.snr_db, precision=self.precision)[0]
 
     def predict(self, history):
         """[..., history_length, num_bs_ant, fft_size] -> [..., num_bs_ant, fft_size]: the report ``horizon`` periods after the last (the last if 0)"""
@@ -160,7 +176,7 @@ class PredictedCSI(CSIFeedback):
         return (f"PredictedCSI(inner={self.inner!r}, predictor="
                 f"{type(self.predictor).__name__}, history_length="
                 f"{self.history_length}, horizon={self.horizon}, "
-                f"order={self.order!r})")
+                f"order={self.order!r}, snr_db={self.snr_db})")
 
 
 def _apply(csi, sequences, batch_size=256):
@@ -176,7 +192,7 @@ def predicted_csi_feedback(num_bs_ant, fft_size, precision=None,
                            order="predict_then_compress", history_length=8,
                            horizon=None, environment=None, numerology=None,
                            bs_array=None, num_sequences=100, extra_reports=4,
-                           seed=202):
+                           snr_db=None, seed=202):
     # pylint: disable=line-too-long
     r"""The CSI path ``"predicted"``: any CSI path with the CSI predicted over the feedback delay
 
@@ -231,6 +247,10 @@ def predicted_csi_feedback(num_bs_ant, fft_size, precision=None,
     extra_reports : `int`, (default 4)
         Reports per sequence beyond ``history_length + horizon``
 
+    snr_db : `None` (default) | `float`
+        Measurement SNR of the UE's channels [dB] (`None`: exact); the
+        predictors are then fitted on training reports with that noise
+
     seed : `int`, (default 202)
         Seed of the training draw (use one the link's channels do not use)
 
@@ -277,12 +297,16 @@ def predicted_csi_feedback(num_bs_ant, fft_size, precision=None,
                                   period, seed=seed, progress=False)
             # [num_sequences, num_reports, num_bs_ant, fft_size]
             sequences = ds.as_matrix(time_step=None)
+            if snr_db is not None:
+                sequences = noisy_reports(sequences, snr_db, seed=seed)[0]
+                sequences = sequences.numpy()
             if order == "compress_then_predict":
                 sequences = _apply(inner, sequences)
+        no = 0.0 if snr_db is None else 10.0 ** (-snr_db / 10.0)
         pred = get_predictor(predictor, history_length, horizon, sequences,
-                             max_doppler=max_doppler, report_period=period,
-                             precision=precision)
-    return PredictedCSI(inner, pred, history_length, horizon, order,
+                             noise_variance=no, max_doppler=max_doppler,
+                             report_period=period, precision=precision)
+    return PredictedCSI(inner, pred, history_length, horizon, order, snr_db,
                         precision=precision)
 
 
