@@ -161,3 +161,38 @@ def test_sweep_point_predicts_over_its_feedback_delay():
                                          "the 6"):
         evaluate_point({**point, "num_snapshots": 5, "csi": {
             "name": "predicted", "predictor": "hold", "history_length": 4}})
+
+
+def test_shipped_gru_predictor():
+    from lasco_sionna.prediction import list_predictors, load_predictor  # noqa: PLC0415
+    assert "gru-tdl-a" in list_predictors()
+    model, record = load_predictor("gru-tdl-a")
+    assert record["history_length"] == 8 and model.horizon == 4
+    hist = ar2_sequences(2, 8)
+    pred = get_predictor({"name": "gru", "model": "gru-tdl-a"}, 8, 2)
+    assert tuple(pred(hist).shape) == (2, 4, NT, FC)
+    # As the CSI path's predictor (no environment needed)
+    csi = get_csi_feedback({"name": "predicted", "predictor": {
+        "name": "gru", "model": "gru-tdl-a"}, "history_length": 8,
+        "horizon": 2}, NT, FC)
+    np.testing.assert_allclose(csi(hist).numpy(), pred(hist).numpy()[:, 1],
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="trained on histories of 8 reports"):
+        get_predictor({"name": "gru", "model": "gru-tdl-a"}, 6, 2)
+    with pytest.raises(ValueError, match="predicts 4 reports ahead"):
+        get_predictor({"name": "gru", "model": "gru-tdl-a"}, 8, 5)
+    with pytest.raises(ValueError, match="unknown trained predictor 'gru-x'"):
+        get_predictor({"name": "gru", "model": "gru-x"}, 8, 1)
+
+
+def test_measurement_noise_at_the_stated_snr():
+    hold = PredictedCSI(get_csi_feedback("perfect", NT, FC),
+                        SampleAndHold(1), 2, 1, snr_db=10.0)
+    h = ar2_sequences(64, 1)
+    hist = np.repeat(h, 2, axis=1)
+    err = np.mean(np.abs(hold(hist).numpy() - h[:, 0]) ** 2) \
+        / np.mean(np.abs(h) ** 2)
+    assert 10 * np.log10(err) == pytest.approx(-10.0, abs=0.3)
+    with pytest.raises(ValueError, match="`snr_db` must be finite"):
+        PredictedCSI(get_csi_feedback("perfect", NT, FC), SampleAndHold(1),
+                     2, 1, snr_db=float("nan"))

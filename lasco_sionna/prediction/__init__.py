@@ -26,6 +26,8 @@ from lasco_sionna.prediction.evaluate import (distance_to_limit,
                                               evaluate_predictors,
                                               prediction_nmse)
 from lasco_sionna.prediction.lookup import LookupPredictor
+from lasco_sionna.prediction.pretrained import (list_predictors,
+                                                load_predictor)
 from lasco_sionna.prediction.registry import (PREDICTORS, get_predictor,
                                               predictor_needs_training)
 from lasco_sionna.prediction.csi_path import (ORDERS, PredictedCSI,

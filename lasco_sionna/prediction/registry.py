@@ -7,6 +7,7 @@ from lasco_sionna.prediction.ar import ARPredictor
 from lasco_sionna.prediction.hold import SampleAndHold
 from lasco_sionna.prediction.kalman import KalmanPredictor
 from lasco_sionna.prediction.lookup import LookupPredictor
+from lasco_sionna.prediction.pretrained import load_predictor
 from lasco_sionna.prediction.prony import PronyPredictor
 from lasco_sionna.prediction.wiener import WienerPredictor
 from lasco_sionna.utils.validation import check_positive, split_spec
@@ -14,7 +15,7 @@ from lasco_sionna.utils.validation import check_positive, split_spec
 #: Predictors of :func:`get_predictor` and whether they fit on training
 #: sequences of the environment
 PREDICTORS = {"hold": False, "ar": True, "kalman": True, "lookup": True,
-              "prony": False, "wiener": False}
+              "prony": False, "wiener": False, "gru": False}
 
 
 def predictor_needs_training(spec):
@@ -45,6 +46,9 @@ def get_predictor(spec, history_length, horizon, sequences=None,
                                                               ``regularization`` (1e-3)
     ``wiener``   :class:`WienerPredictor` with the Jakes      --
                  correlation (needs ``max_doppler``)
+    ``gru``      a shipped trained :class:`GRUPredictor`      ``model`` (see
+                 (:func:`load_predictor`; predicts at least   :func:`list_predictors`)
+                 ``horizon`` reports)
     ===========  ===========================================  =====================================
 
     Input
@@ -89,7 +93,8 @@ def get_predictor(spec, history_length, horizon, sequences=None,
     known = {"hold": (), "ar": ("order", "mode", "regularization"),
              "kalman": ("order", "mode", "regularization"),
              "lookup": ("num_atoms", "seed"),
-             "prony": ("num_modes", "regularization"), "wiener": ()}[name]
+             "prony": ("num_modes", "regularization"), "wiener": (),
+             "gru": ("model",)}[name]
     unknown = sorted(set(params) - set(known))
     if unknown:
         raise ValueError(f"unknown parameters {unknown} of predictor "
@@ -107,6 +112,21 @@ def get_predictor(spec, history_length, horizon, sequences=None,
     elif name == "lookup":
         predictor = LookupPredictor(sequences, history_length, horizon,
                                     precision=precision, **params)
+    elif name == "gru":
+        if "model" not in params:
+            raise ValueError("predictor 'gru' needs `model`, a shipped "
+                             "trained predictor, e.g. {'name': 'gru', "
+                             "'model': 'gru-tdl-a'}")
+        predictor, record = load_predictor(params["model"])
+        if predictor.horizon < horizon:
+            raise ValueError(f"trained predictor {params['model']!r} "
+                             f"predicts {predictor.horizon} reports ahead, "
+                             f"horizon={horizon} needs more")
+        if record["history_length"] != history_length:
+            raise ValueError(f"trained predictor {params['model']!r} was "
+                             "trained on histories of "
+                             f"{record['history_length']} reports, "
+                             f"history_length={history_length}")
     elif name == "prony":
         predictor = PronyPredictor(params.pop("num_modes", 2), horizon,
                                    precision=precision, **params)
