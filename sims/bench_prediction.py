@@ -9,7 +9,8 @@ and Kalman models), histories of ``--history`` reports (optionally noisy at
 ``--snr-db``, default 20 dB), horizons up to the largest of ``--horizons``. Predictors:
 sample-and-hold, LS AR per delay tap and per antenna-subcarrier, Kalman
 AR(p), vector Prony, the nearest-neighbour lookup of training windows, an
-optional GRU trained on the training windows (``--gru-steps``), and on TDL
+optional GRU trained on the training windows (``--gru-steps``) or a shipped
+one (``--gru-model``), and on TDL
 the Wiener predictor with the true Jakes correlation, whose closed-form NMSE
 is the reference limit (distance in dB per predictor). The cost of each
 predictor is the wall-clock time of one call on all test windows (after a
@@ -35,7 +36,8 @@ from lasco_sionna.prediction import (ARPredictor, GRUPredictor,  # noqa: E402
                                      PronyPredictor, SampleAndHold,
                                      WienerPredictor, distance_to_limit,
                                      environment_at_speed, evaluate_predictors,
-                                     jakes_correlation, noisy_reports,
+                                     get_predictor, jakes_correlation,
+                                     noisy_reports,
                                      report_sequences, sliding_windows,
                                      train_predictor, wiener_nmse)
 
@@ -70,6 +72,9 @@ def bench_point(args, env_name, speed):
     }
     if args.gru_steps > 0:
         predictors["gru"] = train_gru(args, clean, L, H, no)
+    if args.gru_model:
+        predictors[args.gru_model] = get_predictor(
+            {"name": "gru", "model": args.gru_model}, L, H)
     limit = None
     if hasattr(env, "max_doppler"):
         rho = jakes_correlation(np.arange(L + H), env.max_doppler,
@@ -181,6 +186,8 @@ def main(argv=None):
                    help="training windows stored by the lookup predictor")
     p.add_argument("--gru-steps", type=int, default=0,
                    help="train a GRU per point for this many steps (0: no GRU)")
+    p.add_argument("--gru-model", default=None,
+                   help="a shipped trained GRU to evaluate, e.g. gru-tdl-a")
     p.add_argument("--gru-units", type=int, default=32)
     p.add_argument("--gru-entries", type=int, default=20000,
                    help="antenna-subcarrier windows the GRU trains on")
