@@ -35,7 +35,8 @@ from lasco_sionna.prediction import (ARPredictor, GRUPredictor,  # noqa: E402
                                      KalmanPredictor, LookupPredictor,
                                      PronyPredictor, SampleAndHold,
                                      WienerPredictor, distance_to_limit,
-                                     environment_at_speed, evaluate_predictors,
+                                     entry_windows, environment_at_speed,
+                                     evaluate_predictors,
                                      get_predictor, jakes_correlation,
                                      noisy_reports,
                                      report_sequences, sliding_windows,
@@ -104,14 +105,6 @@ def bench_point(args, env_name, speed):
                 "snr_db": args.snr_db if args.snr_db >= 0 else np.inf,
                 "num_test_windows": len(hist)})
     return rows
-
-
-def entry_windows(x):
-    """[W, T, num_bs_ant, fft_size] -> [W * num_bs_ant * fft_size, T, 1, 1]: one window per entry"""
-    # [W, num_bs_ant, fft_size, T]
-    x = np.transpose(x, (0, 2, 3, 1))
-    # [W * num_bs_ant * fft_size, T, 1, 1]
-    return x.reshape((-1, x.shape[-1], 1, 1))
 
 
 def train_gru(args, clean, L, H, no):

@@ -36,7 +36,8 @@ import yaml  # noqa: E402
 
 from lasco_sionna.channels import BSArray, Numerology  # noqa: E402
 from lasco_sionna.prediction import (GRUPredictor, SampleAndHold,  # noqa: E402
-                                     environment_at_speed, evaluate_predictors,
+                                     entry_windows, environment_at_speed,
+                                     evaluate_predictors,
                                      noisy_reports, report_sequences,
                                      sliding_windows, train_predictor)
 from lasco_sionna.prediction.pretrained import WEIGHTS_DIR  # noqa: E402
@@ -47,14 +48,6 @@ KEYS = {"name", "environment", "params", "numerology", "bs_array",
         "num_reports", "snr_db", "history_length", "horizon", "units",
         "num_layers", "steps", "batch_size", "learning_rate", "eval_every",
         "entry_windows", "seed"}
-
-
-def entry_windows(x):
-    """[W, T, num_bs_ant, fft_size] -> [W * num_bs_ant * fft_size, T, 1, 1]: one window per entry"""
-    # [W, num_bs_ant, fft_size, T]
-    x = np.transpose(x, (0, 2, 3, 1))
-    # [W * num_bs_ant * fft_size, T, 1, 1]
-    return x.reshape((-1, x.shape[-1], 1, 1))
 
 
 def windows(ds, split, cfg, seed):

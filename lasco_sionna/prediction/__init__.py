@@ -5,7 +5,8 @@ reports (one per report period, oldest first) to the next ``horizon``
 reports ``[..., H, num_bs_ant, fft_size]``.
 """
 from lasco_sionna.prediction.base import ChannelPredictor, check_history
-from lasco_sionna.prediction.data import (REPORT_PERIOD, environment_at_speed,
+from lasco_sionna.prediction.data import (REPORT_PERIOD, entry_windows,
+                                          environment_at_speed,
                                           noisy_reports, report_sequences,
                                           sliding_windows, speed_params)
 from lasco_sionna.prediction.hold import SampleAndHold

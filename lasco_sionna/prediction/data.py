@@ -202,3 +202,27 @@ def sliding_windows(sequences, history_length, horizon, stride=1):
     # [num_windows, L + H, num_bs_ant, fft_size]
     w = w.reshape((-1,) + w.shape[2:])
     return w[:, :history_length], w[:, history_length:]
+
+
+def entry_windows(windows):
+    # pylint: disable=line-too-long
+    r"""One window per antenna-subcarrier entry, for predictors whose weights all entries share
+
+    Input
+    -----
+    windows : [num_windows, length, num_bs_ant, fft_size], `np.ndarray`
+        Windows of reports (e.g. from :func:`sliding_windows`)
+
+    Output
+    ------
+    windows : [num_windows * num_bs_ant * fft_size, length, 1, 1], `np.ndarray`
+        The sequence of every entry as a window of 1 x 1 reports
+    """
+    x = np.asarray(windows)
+    if x.ndim != 4:
+        raise ValueError("`windows` must have shape [num_windows, length, "
+                         f"num_bs_ant, fft_size], got {x.shape}")
+    # [num_windows, num_bs_ant, fft_size, length]
+    x = np.transpose(x, (0, 2, 3, 1))
+    # [num_windows * num_bs_ant * fft_size, length, 1, 1]
+    return x.reshape((-1, x.shape[-1], 1, 1))
