@@ -8,13 +8,19 @@ For every environment and speed: report sequences every ``--report-period``
 and Kalman models), histories of ``--history`` reports (optionally noisy at
 ``--snr-db``, default 20 dB), horizons up to the largest of ``--horizons``. Predictors:
 sample-and-hold, LS AR per delay tap and per antenna-subcarrier, Kalman
-AR(p), vector Prony, and on TDL the Wiener predictor with the true Jakes
-correlation, whose closed-form NMSE is the reference limit (distance in dB
-per predictor). Writes ``results.csv`` and ``nmse.png``.
+AR(p), vector Prony, the nearest-neighbour lookup of training windows, an
+optional GRU trained on the training windows (``--gru-steps``) or a shipped
+one (``--gru-model``), and on TDL
+the Wiener predictor with the true Jakes correlation, whose closed-form NMSE
+is the reference limit (distance in dB per predictor). The cost of each
+predictor is the wall-clock time of one call on all test windows (after a
+warm-up call), per window (one UE's ``num_bs_ant x fft_size`` report).
+Writes ``results.csv`` and ``nmse.png``.
 """
 
 import argparse
 import os
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -25,13 +31,16 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lasco_sionna.channels import BSArray, Numerology  # noqa: E402
-from lasco_sionna.prediction import (ARPredictor, KalmanPredictor,  # noqa: E402
+from lasco_sionna.prediction import (ARPredictor, GRUPredictor,  # noqa: E402
+                                     KalmanPredictor, LookupPredictor,
                                      PronyPredictor, SampleAndHold,
                                      WienerPredictor, distance_to_limit,
-                                     environment_at_speed, evaluate_predictors,
-                                     jakes_correlation, noisy_reports,
+                                     entry_windows, environment_at_speed,
+                                     evaluate_predictors,
+                                     get_predictor, jakes_correlation,
+                                     noisy_reports,
                                      report_sequences, sliding_windows,
-                                     wiener_nmse)
+                                     train_predictor, wiener_nmse)
 
 
 def bench_point(args, env_name, speed):
@@ -43,13 +52,14 @@ def bench_point(args, env_name, speed):
     L, H = args.history, max(args.horizons)
     ds = report_sequences(env, args.num_sequences, L + H + args.extra_reports,
                           args.report_period)
-    train = ds.split("train").as_matrix(time_step=None)
+    clean = ds.split("train").as_matrix(time_step=None)
     test = ds.split("test").as_matrix(time_step=None)
     no = 0.0
+    train = clean
     hist, fut = sliding_windows(test, L, H)
     if args.snr_db >= 0:
         # Unit mean power per UE: the noise variance is 10^(-snr/10)
-        train = noisy_reports(train, args.snr_db, seed=args.seed)[0].numpy()
+        train = noisy_reports(clean, args.snr_db, seed=args.seed)[0].numpy()
         hist = noisy_reports(hist, args.snr_db, seed=args.seed + 1)[0].numpy()
         no = 10 ** (-args.snr_db / 10)
     predictors = {
@@ -58,7 +68,14 @@ def bench_point(args, env_name, speed):
         "ar-element": ARPredictor(train, args.order, H, mode="element"),
         "kalman": KalmanPredictor(train, args.order, L, H, noise_variance=no),
         "prony": PronyPredictor(args.prony_modes, H),
+        "lookup": LookupPredictor(train, L, H, num_atoms=args.lookup_atoms,
+                                  seed=args.seed),
     }
+    if args.gru_steps > 0:
+        predictors["gru"] = train_gru(args, clean, L, H, no)
+    if args.gru_model:
+        predictors[args.gru_model] = get_predictor(
+            {"name": "gru", "model": args.gru_model}, L, H)
     limit = None
     if hasattr(env, "max_doppler"):
         rho = jakes_correlation(np.arange(L + H), env.max_doppler,
@@ -68,6 +85,12 @@ def bench_point(args, env_name, speed):
         limit = wiener_nmse(rho, L, H, noise_variance=no)
     nmse = evaluate_predictors(predictors, hist, fut)
     dist = distance_to_limit(nmse, limit) if limit is not None else {}
+    cost = {}
+    for name, predictor in predictors.items():
+        predictor(hist[:2])
+        start = time.perf_counter()
+        np.asarray(predictor(hist))
+        cost[name] = (time.perf_counter() - start) / len(hist)
     rows = []
     for name, v in nmse.items():
         for h in args.horizons:
@@ -77,8 +100,34 @@ def bench_point(args, env_name, speed):
                 "wiener_limit_db": np.nan if limit is None
                 else 10 * np.log10(limit[h - 1]),
                 "distance_to_limit_db": dist[name][h - 1] if dist else np.nan,
+                "us_per_prediction": 1e6 * cost[name],
+                "report_period_ms": 1e3 * args.report_period,
+                "snr_db": args.snr_db if args.snr_db >= 0 else np.inf,
                 "num_test_windows": len(hist)})
     return rows
+
+
+def train_gru(args, clean, L, H, no):
+    """A GRU trained on ``--gru-entries`` entry windows of the training UEs
+
+    The GRU treats every antenna-subcarrier entry as one sequence (shared
+    weights), so it trains on single-entry windows (noisy histories at
+    ``no``, clean futures); a tenth of them validate.
+    """
+    hist, fut = sliding_windows(clean, L, H)
+    if no > 0:
+        hist = noisy_reports(hist, args.snr_db, seed=args.seed + 2)[0].numpy()
+    hist, fut = entry_windows(hist), entry_windows(fut)
+    rng = np.random.default_rng(args.seed)
+    pick = rng.permutation(len(hist))[:args.gru_entries]
+    hist, fut = hist[pick], fut[pick]
+    n_val = max(1, len(hist) // 10)
+    model = GRUPredictor(H, units=args.gru_units)
+    train_predictor(model, hist[n_val:], fut[n_val:], hist[:n_val],
+                    fut[:n_val], steps=args.gru_steps, batch_size=256,
+                    learning_rate=3e-3, eval_every=max(1, args.gru_steps // 10),
+                    seed=args.seed)
+    return model
 
 
 def plot(df, path):
@@ -126,6 +175,15 @@ def main(argv=None):
     p.add_argument("--num-bs-ant", type=int, default=32)
     p.add_argument("--snr-db", type=float, default=20.0,
                    help="measurement SNR of the histories; a negative value: noise-free")
+    p.add_argument("--lookup-atoms", type=int, default=4096,
+                   help="training windows stored by the lookup predictor")
+    p.add_argument("--gru-steps", type=int, default=0,
+                   help="train a GRU per point for this many steps (0: no GRU)")
+    p.add_argument("--gru-model", default=None,
+                   help="a shipped trained GRU to evaluate, e.g. gru-tdl-a")
+    p.add_argument("--gru-units", type=int, default=32)
+    p.add_argument("--gru-entries", type=int, default=20000,
+                   help="antenna-subcarrier windows the GRU trains on")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     rows = [r for env in args.environments for v in args.speeds

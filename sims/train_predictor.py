@@ -2,23 +2,32 @@
 """Train a GRU channel predictor on one environment's report sequences
 
     python sims/train_predictor.py sims/configs/predictor_tiny.yaml [--output DIR]
+    python sims/train_predictor.py sims/configs/gru_tdl_a.yaml --ship   # the shipped GRU
 
 The config names the environment (registry name, optional ``params``,
-``numerology``, ``bs_array``), the UE speed [km/h], the report period [s],
+``numerology``, ``bs_array``), the UE speed [km/h] (``speed_kmh``, or a list
+``speeds_kmh`` whose windows are pooled), the report period [s],
 the number and length of the report sequences, an optional measurement SNR
 [dB] of the histories (``snr_db``), the history length and horizon, the GRU
 sizes and the optimisation (``steps``, ``batch_size``, ``learning_rate``,
 ``eval_every``). Sequences are split by UE (80/10/10 of the dataset's
-splits). Writes ``log.csv`` (validation NMSE over training), ``result.json``
-(test NMSE per step ahead of the GRU and of sample-and-hold) and
-``<name>.weights.h5`` to ``--output`` (default ``results/predictor/<name>``).
-Seeded. ``predictor_tiny.yaml`` is a smoke configuration for tests; real
-runs need far more data and steps.
+splits). With ``entry_windows: N`` the GRU trains on ``N`` single
+antenna-subcarrier windows drawn from the training windows (its weights are
+shared by all entries, so this is the same model at a fraction of the cost).
+Writes ``log.csv`` (validation NMSE over training), ``result.json`` (test
+NMSE per step ahead and speed of the GRU and of sample-and-hold),
+``<name>.weights.h5`` and ``<name>.json`` (the record
+:func:`~lasco_sionna.prediction.load_predictor` reads: GRU config, history
+length, training config, test NMSE, SHA-256 of the weights) to ``--output``
+(default ``results/predictor/<name>``); ``--ship`` also copies both into
+``lasco_sionna/prediction/weights/``. Seeded. ``predictor_tiny.yaml`` is a
+smoke configuration for tests.
 """
 
 import argparse
 import json
 import os
+import shutil
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -27,14 +36,18 @@ import yaml  # noqa: E402
 
 from lasco_sionna.channels import BSArray, Numerology  # noqa: E402
 from lasco_sionna.prediction import (GRUPredictor, SampleAndHold,  # noqa: E402
-                                     environment_at_speed, evaluate_predictors,
+                                     entry_windows, environment_at_speed,
+                                     evaluate_predictors,
                                      noisy_reports, report_sequences,
                                      sliding_windows, train_predictor)
+from lasco_sionna.prediction.pretrained import WEIGHTS_DIR  # noqa: E402
+from lasco_sionna.utils.io import file_sha256  # noqa: E402
 
 KEYS = {"name", "environment", "params", "numerology", "bs_array",
-        "speed_kmh", "report_period", "num_sequences", "num_reports",
-        "snr_db", "history_length", "horizon", "units", "num_layers",
-        "steps", "batch_size", "learning_rate", "eval_every", "seed"}
+        "speed_kmh", "speeds_kmh", "report_period", "num_sequences",
+        "num_reports", "snr_db", "history_length", "horizon", "units",
+        "num_layers", "steps", "batch_size", "learning_rate", "eval_every",
+        "entry_windows", "seed"}
 
 
 def windows(ds, split, cfg, seed):
@@ -46,23 +59,50 @@ def windows(ds, split, cfg, seed):
     return hist, fut
 
 
-def run(cfg, output):
+def speed_datasets(cfg, seed):
+    """``{speed_kmh: report-sequence dataset}`` of the config's speeds"""
+    if ("speed_kmh" in cfg) == ("speeds_kmh" in cfg):
+        raise ValueError("the config needs exactly one of `speed_kmh` and "
+                         "`speeds_kmh`")
+    speeds = cfg["speeds_kmh"] if "speeds_kmh" in cfg else [cfg["speed_kmh"]]
+    out = {}
+    for speed in speeds:
+        env = environment_at_speed(
+            cfg["environment"], speed,
+            numerology=Numerology(**cfg.get("numerology", {})),
+            bs_array=BSArray(**cfg.get("bs_array", {})), seed=seed,
+            **cfg.get("params", {}))
+        out[float(speed)] = report_sequences(
+            env, cfg["num_sequences"], cfg["num_reports"],
+            cfg.get("report_period", 5e-3))
+    return out
+
+
+def pooled(datasets, split, cfg, seed, entries=None):
+    """History and future windows of ``split`` pooled over speeds; ``entries`` single-entry windows drawn from them"""
+    w = [windows(ds, split, cfg, seed + i)
+         for i, ds in enumerate(datasets.values())]
+    hist = np.concatenate([h for h, _ in w])
+    fut = np.concatenate([f for _, f in w])
+    if entries is None:
+        return hist, fut
+    hist, fut = entry_windows(hist), entry_windows(fut)
+    pick = np.random.default_rng(seed).permutation(len(hist))[:entries]
+    return hist[pick], fut[pick]
+
+
+def run(cfg, output, ship=False):
     """Train and evaluate; returns the result dict"""
     unknown = set(cfg) - KEYS
     if unknown:
         raise ValueError(f"unknown config keys {sorted(unknown)}; valid: "
                          f"{sorted(KEYS)}")
     seed = int(cfg.get("seed", 0))
-    env = environment_at_speed(
-        cfg["environment"], cfg["speed_kmh"],
-        numerology=Numerology(**cfg.get("numerology", {})),
-        bs_array=BSArray(**cfg.get("bs_array", {})), seed=seed,
-        **cfg.get("params", {}))
-    ds = report_sequences(env, cfg["num_sequences"], cfg["num_reports"],
-                          cfg.get("report_period", 5e-3))
-    train = windows(ds, "train", cfg, seed)
-    val = windows(ds, "validation", cfg, seed + 1)
-    test = windows(ds, "test", cfg, seed + 2)
+    datasets = speed_datasets(cfg, seed)
+    entries = cfg.get("entry_windows")
+    train = pooled(datasets, "train", cfg, seed, entries)
+    val = pooled(datasets, "validation", cfg, seed + 100,
+                 None if entries is None else max(1, entries // 10))
     model = GRUPredictor(cfg["horizon"], units=cfg.get("units", 32),
                          num_layers=cfg.get("num_layers", 1))
     log, best = train_predictor(
@@ -72,16 +112,36 @@ def run(cfg, output):
         eval_every=cfg.get("eval_every", 50), seed=seed)
     os.makedirs(output, exist_ok=True)
     log.to_csv(os.path.join(output, "log.csv"), index=False)
-    model.save_weights(os.path.join(output, f"{cfg['name']}.weights.h5"))
-    nmse = evaluate_predictors({"gru": model,
-                                "hold": SampleAndHold(cfg["horizon"])},
-                               *test)
+    weights = os.path.join(output, f"{cfg['name']}.weights.h5")
+    model.save_weights(weights)
+    nmse = {}
+    for i, (speed, ds) in enumerate(datasets.items()):
+        v = evaluate_predictors({"gru": model,
+                                 "hold": SampleAndHold(cfg["horizon"])},
+                                *windows(ds, "test", cfg, seed + 200 + i))
+        nmse[speed] = {k: (10 * np.log10(x)).tolist() for k, x in v.items()}
+    first = nmse[next(iter(nmse))]
     result = {"config": cfg, "best_step": int(best),
-              "test_nmse_db": {k: (10 * np.log10(v)).tolist()
-                               for k, v in nmse.items()}}
+              "test_nmse_db": first if len(nmse) == 1 else
+              {k: [nmse[s][k] for s in nmse] for k in first},
+              "test_nmse_db_per_speed": {str(k): v for k, v in nmse.items()}}
     with open(os.path.join(output, "result.json"), "w",
               encoding="utf-8") as f:
         json.dump(result, f, indent=2)
+    record = {"name": cfg["name"], "model": "gru",
+              "config": model.get_config(),
+              "history_length": int(cfg["history_length"]),
+              "report_period": float(cfg.get("report_period", 5e-3)),
+              "training": cfg, "best_step": int(best),
+              "test_nmse_db_per_speed": result["test_nmse_db_per_speed"],
+              "sha256": file_sha256(weights)}
+    path = os.path.join(output, f"{cfg['name']}.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=1)
+    if ship:
+        os.makedirs(WEIGHTS_DIR, exist_ok=True)
+        for src in (weights, path):
+            shutil.copy(src, WEIGHTS_DIR)
     return result
 
 
@@ -90,11 +150,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("config")
     parser.add_argument("--output", default=None)
+    parser.add_argument("--ship", action="store_true",
+                        help="copy the weights and record into the package")
     args = parser.parse_args(argv)
     with open(args.config, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
     output = args.output or os.path.join("results", "predictor", cfg["name"])
-    result = run(cfg, output)
+    result = run(cfg, output, ship=args.ship)
     print(json.dumps(result["test_nmse_db"], indent=2))
 
 

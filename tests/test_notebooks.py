@@ -11,7 +11,8 @@ NOTEBOOKS = os.path.join(os.path.dirname(__file__), "..", "notebooks")
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["01_quickstart.ipynb",
-                                  "02_lasco_adaptation.ipynb"])
+                                  "02_lasco_adaptation.ipynb",
+                                  "03_precoding_and_prediction.ipynb"])
 def test_notebook_executes(name, monkeypatch):
     monkeypatch.setenv("LASCO_NOTEBOOK_SMALL", "1")
     nb = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)

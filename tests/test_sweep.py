@@ -255,9 +255,10 @@ def test_link_sweep_configs_plot_declared_metrics():
     from lasco_sionna.sweep.config import check_plots  # noqa: PLC0415
     link_metrics = ("ber", "bler", "num_bits", "num_blocks", "goodput_bps",
                     "goodput_bps_per_hz", "sum_rate", "min_rate", "sinr_db",
-                    "feedback_bits_per_user")
+                    "csi_nmse_db", "feedback_bits_per_user")
     configs = os.path.join(os.path.dirname(__file__), "..", "sims", "configs")
-    for name in ("quickstart", "lasco_link", "lasco_link_ft", "toy"):
+    for name in ("quickstart", "lasco_link", "lasco_link_ft", "toy",
+                 "prediction_link"):
         cfg = load_config(os.path.join(configs, f"{name}.yaml"))
         metrics = ("ber", "ber_theory") if name == "toy" else link_metrics
         check_plots(cfg.plots, list(cfg.fixed) + list(cfg.grid), metrics)

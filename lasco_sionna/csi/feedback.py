@@ -74,6 +74,13 @@ class CSIFeedback(Block):
     def payload_bits(self):
         """`int` : Feedback payload of one report (one user) [bit]"""
 
+    @property
+    def history_length(self):
+        """`int` : Past reports the path takes (1: the current one only);
+        a path with more takes ``[..., history_length, num_bs_ant,
+        fft_size]``, oldest first, and the link gives it that many"""
+        return 1
+
     @abstractmethod
     def encode(self, h):
         """UE side: ``[..., num_bs_ant, fft_size]`` complex ->
@@ -356,11 +363,16 @@ class CSIContext:
 
     bs_array : `None` (default) | `dict`
         :class:`~lasco_sionna.channels.BSArray` fields
+
+    feedback_delay : `None` (default) | `int`
+        Slots between the last report and the precoded transmission (the
+        horizon of ``"predicted"`` paths)
     """
 
     environment: object = None
     numerology: dict = None
     bs_array: dict = None
+    feedback_delay: int = None
 
 
 _REGISTRY = {}
@@ -369,7 +381,8 @@ _REGISTRY = {}
 #: imported: name -> module. :func:`get_csi_feedback` imports the module the
 #: first time the name is asked for, so this package never imports them.
 PROVIDERS = {"pretrained": "lasco_sionna.models.csi_path",
-             "adapted": "lasco_sionna.collab.csi_path"}
+             "adapted": "lasco_sionna.collab.csi_path",
+             "predicted": "lasco_sionna.prediction.csi_path"}
 
 
 def register_csi_feedback(name, factory, uses_context=False):

@@ -53,8 +53,10 @@ def evaluate_link(link, ebno_dbs, batch_size, max_mc_iter=20,
     table : `pandas.DataFrame`
         One row per Eb/N0: ``ebno_db, ber, bler, num_bits, num_blocks,
         goodput_bps, goodput_bps_per_hz, sum_rate, min_rate, sinr_db,
-        feedback_bits_per_user``. Goodput counts the information bits of
-        correctly decoded codewords per slot duration.
+        csi_nmse_db, feedback_bits_per_user``. Goodput counts the
+        information bits of correctly decoded codewords per slot duration;
+        ``csi_nmse_db`` is the NMSE of the BS's channel knowledge against
+        the channel of the transmission (pooled over the rate batches).
     """
     ebno_dbs = [float(e) for e in np.atleast_1d(ebno_dbs)]
     if not ebno_dbs:
@@ -92,11 +94,13 @@ def evaluate_link(link, ebno_dbs, batch_size, max_mc_iter=20,
     k = link.config.num_users
     rows = []
     for i, e in enumerate(ebno_dbs):
-        rates, sinrs = [], []
+        rates, sinrs, errors, powers = [], [], [], []
         for _ in range(rate_batches):
             _, _, stats = run(batch_size, tf.constant(e, link.rdtype))
             rates.append(stats["rate"].numpy())
             sinrs.append(stats["sinr"].numpy())
+            errors.append(stats["csi_error"].numpy())
+            powers.append(stats["csi_power"].numpy())
         bl = float(bler[i])
         goodput = (1.0 - bl) * k * link.num_info_bits / n.slot_duration
         row = {"ebno_db": e, "ber": float(ber[i]), "bler": bl,
@@ -106,9 +110,13 @@ def evaluate_link(link, ebno_dbs, batch_size, max_mc_iter=20,
                "feedback_bits_per_user": link.feedback_bits_per_user}
         if rates:
             rate = np.concatenate(rates, 0)  # [batches*batch_size, k]
+            with np.errstate(divide="ignore"):   # exact CSI: -inf dB
+                csi_nmse_db = float(10 * np.log10(np.sum(errors)
+                                                  / np.sum(powers)))
             sinr = np.concatenate(sinrs, 0)
             row.update({"sum_rate": float(rate.sum(1).mean()),
                         "min_rate": float(rate.min(1).mean()),
-                        "sinr_db": float(10 * np.log10(sinr.mean()))})
+                        "sinr_db": float(10 * np.log10(sinr.mean())),
+                        "csi_nmse_db": csi_nmse_db})
         rows.append(row)
     return pd.DataFrame(rows)

@@ -20,14 +20,16 @@ from lasco_sionna.channels.environment import get_environment
 from lasco_sionna.csi.feedback import CSIContext, get_csi_feedback
 from lasco_sionna.link.evaluate import evaluate_link
 from lasco_sionna.link.system import LinkConfig, MUMIMOOFDMLink
+from lasco_sionna.prediction.data import speed_params
 from lasco_sionna.utils.validation import split_spec
 
 #: Keys of a point understood by :func:`evaluate_point`, with defaults
 DEFAULTS = {
     "environment": None,          # name or {"name": ..., **params}
     "csi": "perfect",             # see lasco_sionna.csi.get_csi_feedback;
-                                  # context-aware paths ("adapted") get the
-                                  # point's environment, numerology, array
+                                  # context-aware paths get the point's
+                                  # environment, numerology, array ("adapted")
+                                  # and feedback_delay ("predicted")
     "precoder": "rzf",            # see lasco_sionna.precoding.get_precoder
     "ebno_db": None,
     "seed": 0,
@@ -37,7 +39,12 @@ DEFAULTS = {
     "coderate": 0.5,
     "coded": True,
     "receiver_csi": "perfect",
-    "feedback_delay": 0,
+    "feedback_delay": 0,          # slots; the dataset then holds
+                                  # snapshots one slot apart
+    "ue_speed_kmh": None,         # all UEs at this speed (None: the
+                                  # environment's own)
+    "num_snapshots": None,        # snapshots per UE (None: what the CSI
+                                  # path and feedback_delay need)
     "numerology": {},             # Numerology fields
     "bs_array": {},               # BSArray fields
     "dataset_size": 1000,         # UE channels drawn per environment
@@ -53,36 +60,57 @@ DEFAULTS = {
 
 
 @functools.lru_cache(maxsize=8)
-def _dataset(env_key, numerology_key, bs_array_key, size, seed, splits):
+def _dataset(env_key, numerology_key, bs_array_key, size, seed, splits,
+             num_snapshots):
     name, params = split_spec("environment", json.loads(env_key))
     env = get_environment(name, numerology=Numerology(**json.loads(
         numerology_key)), bs_array=BSArray(**json.loads(bs_array_key)),
         **params)
+    # Snapshots one slot apart (the link's feedback delay is in slots)
+    rate = 1.0 / env.numerology.slot_duration if num_snapshots > 1 else None
     return build_dataset(env, size, seed=seed, splits=json.loads(splits),
-                         progress=False)
+                         num_time_steps=num_snapshots,
+                         sampling_frequency=rate, progress=False)
+
+
+def _environment(p):
+    """The point's environment spec, at ``ue_speed_kmh`` if given"""
+    if p["ue_speed_kmh"] is None:
+        return p["environment"]
+    name, params = split_spec("environment", p["environment"])
+    return {"name": name, **params, **speed_params(name, p["ue_speed_kmh"])}
 
 
 @functools.lru_cache(maxsize=16)
 def _link(key):
     p = json.loads(key)
-    ds = _dataset(json.dumps(p["environment"], sort_keys=True),
-                  json.dumps(p["numerology"], sort_keys=True),
-                  json.dumps(p["bs_array"], sort_keys=True),
-                  p["dataset_size"], p["dataset_seed"],
-                  json.dumps(p["dataset_splits"]))
-    if p["dataset_split"] != "all":
-        ds = ds.split(p["dataset_split"])
     numerology = Numerology(**p["numerology"])
     config = LinkConfig(num_users=p["num_users"],
                         num_bits_per_symbol=p["num_bits_per_symbol"],
                         coderate=p["coderate"], coded=p["coded"],
                         receiver_csi=p["receiver_csi"],
                         feedback_delay=p["feedback_delay"])
+    environment = _environment(p)
+    context = CSIContext(environment=environment, numerology=p["numerology"],
+                         bs_array=p["bs_array"],
+                         feedback_delay=p["feedback_delay"])
+    csi = get_csi_feedback(p["csi"], BSArray(**p["bs_array"]).num_ant,
+                           numerology.fft_size, context=context)
+    need = csi.history_length + p["feedback_delay"]
+    snapshots = need if p["num_snapshots"] is None else p["num_snapshots"]
+    if snapshots < need:
+        raise ValueError(f"`num_snapshots`={snapshots} is fewer than the "
+                         f"{need} the CSI path (history_length="
+                         f"{csi.history_length}) and feedback_delay="
+                         f"{p['feedback_delay']} need")
+    ds = _dataset(json.dumps(environment, sort_keys=True),
+                  json.dumps(p["numerology"], sort_keys=True),
+                  json.dumps(p["bs_array"], sort_keys=True),
+                  p["dataset_size"], p["dataset_seed"],
+                  json.dumps(p["dataset_splits"]), snapshots)
+    if p["dataset_split"] != "all":
+        ds = ds.split(p["dataset_split"])
     channel = DatasetChannel(ds, p["num_users"])
-    context = CSIContext(environment=p["environment"],
-                         numerology=p["numerology"], bs_array=p["bs_array"])
-    csi = get_csi_feedback(p["csi"], ds.num_bs_ant, numerology.fft_size,
-                           context=context)
     return MUMIMOOFDMLink(channel, numerology, ds.num_bs_ant, config,
                           csi_feedback=csi, precoder=p["precoder"])
 
@@ -100,7 +128,7 @@ def evaluate_point(point):
     ------
     metrics : `dict`
         ``ber, bler, num_bits, num_blocks, goodput_bps, goodput_bps_per_hz,
-        sum_rate, min_rate, sinr_db, feedback_bits_per_user``
+        sum_rate, min_rate, sinr_db, csi_nmse_db, feedback_bits_per_user``
     """
     unknown = sorted(set(point) - set(DEFAULTS))
     if unknown:
@@ -131,4 +159,5 @@ def evaluate_point(point):
 #: Metrics a point may return (checked against a sweep's plots before it runs)
 evaluate_point.metrics = ("ber", "bler", "num_bits", "num_blocks",
                           "goodput_bps", "goodput_bps_per_hz", "sum_rate",
-                          "min_rate", "sinr_db", "feedback_bits_per_user")
+                          "min_rate", "sinr_db", "csi_nmse_db",
+                          "feedback_bits_per_user")

@@ -50,8 +50,10 @@ class LinkConfig:
         it from the precoded pilots (LS + linear interpolation)
 
     feedback_delay : `int`, (default 0)
-        Slots between the CSI measurement and the precoded transmission;
-        the channel must then provide ``feedback_delay + 1`` snapshots
+        Slots between the (last) CSI measurement and the precoded
+        transmission; the channel provides one snapshot per slot, at least
+        ``history_length + feedback_delay`` of them (``history_length`` of
+        the CSI path, 1 unless it predicts)
     """
 
     num_users: int = 4
@@ -93,13 +95,15 @@ class MUMIMOOFDMLink(Block):
     Per batch example:
 
     1. every UE measures its channel ``H_k in C^{num_bs_ant x fft_size}``
-       (snapshot 0 of the channel) and feeds it back through the CSI path
+       (snapshot 0 of the channel; snapshots ``0 .. L-1``, one per slot, for
+       a CSI path with ``history_length`` ``L > 1``, e.g. the
+       ``"predicted"`` path) and feeds it back through the CSI path
        (``csi_feedback``: UE encoder -> payload of ``payload_bits`` bits ->
        BS reconstruction);
     2. the BS computes the precoder from the reconstructed channels and
        precodes data and pilots (5G LDPC, QAM, Kronecker pilots);
     3. the signal goes through the *actual* channel (snapshot
-       ``feedback_delay``), block-fading over the slot, plus AWGN;
+       ``L - 1 + feedback_delay``), block-fading over the slot, plus AWGN;
     4. each UE equalises with LMMSE using its perfect or LS-estimated
        effective channel, demaps and decodes.
 
@@ -118,7 +122,8 @@ class MUMIMOOFDMLink(Block):
     channel : `callable`
         ``channel(batch_size)`` returns the actual downlink channels
         ``[batch_size, num_users, 1, 1, num_bs_ant, num_snapshots, fft_size]``
-        (Sionna layout; ``num_snapshots >= feedback_delay + 1``), e.g. a
+        (Sionna layout, one snapshot per slot; ``num_snapshots >=
+        history_length + feedback_delay``), e.g. a
         :class:`~lasco_sionna.channels.DatasetChannel` or
         ``env.channel_model(num_users)`` of a stochastic environment
         (both normalised per UE, so that ``ebno_db`` is the per-UE SNR)
@@ -248,14 +253,17 @@ class MUMIMOOFDMLink(Block):
             "channel output", h, rank=7,
             last_dims=(self.config.num_users, 1, 1, self.num_bs_ant, None,
                        self.numerology.fft_size))
-        if h.shape[5] is not None and h.shape[5] < self.config.feedback_delay + 1:
+        need = self.csi_feedback.history_length + self.config.feedback_delay
+        if h.shape[5] is not None and h.shape[5] < need:
             raise ValueError(f"feedback_delay={self.config.feedback_delay} "
-                             f"needs {self.config.feedback_delay + 1} channel "
-                             f"snapshots, the channel provides {h.shape[5]}")
+                             "with a CSI path of history_length="
+                             f"{self.csi_feedback.history_length} needs "
+                             f"{need} channel snapshots, the channel "
+                             f"provides {h.shape[5]}")
         del batch_size
         return h
 
-    def precoded_channel(self, batch_size, no):
+    def precoded_channel(self, batch_size, no, return_csi=False):
         # pylint: disable=line-too-long
         r"""Draw channels, run the CSI path and compute the precoder
 
@@ -267,6 +275,9 @@ class MUMIMOOFDMLink(Block):
         no : `tf.float`
             Noise variance (used by noise-aware precoders)
 
+        return_csi : `bool`, (default `False`)
+            Also return what the BS knows
+
         Output
         ------
         h : [batch_size, num_users, 1, 1, num_bs_ant, 1, fft_size], `tf.complex`
@@ -277,23 +288,36 @@ class MUMIMOOFDMLink(Block):
 
         h_eff : [batch_size, num_users, 1, 1, num_users, 1, num_effective_subcarriers], `tf.complex`
             Actual effective channel after precoding
+
+        h_bs : [batch_size, num_users, 1, 1, num_bs_ant, 1, fft_size], `tf.complex`
+            Only with ``return_csi``: the channel the BS knows
         """
         h_all = self._check_channel(self.channel(batch_size), batch_size)
         h_all = tf.cast(h_all, self.cdtype)
-        d = self.config.feedback_delay
+        num_reports = self.csi_feedback.history_length
+        t = num_reports - 1 + self.config.feedback_delay
+        # [batch_size, num_users, 1, 1, num_bs_ant, num_reports, fft_size]
+        h_meas = h_all[..., :num_reports, :]
         # [batch_size, num_users, 1, 1, num_bs_ant, 1, fft_size]
-        h_meas = h_all[..., :1, :]
-        h = h_all[..., d:d + 1, :]
+        h = h_all[..., t:t + 1, :]
 
         # UE side -> payload -> BS reconstruction, per user
-        # [batch_size, num_users, num_bs_ant, fft_size]
-        h_ue = tf.squeeze(h_meas, axis=[2, 3, 5])
+        # [batch_size, num_users, num_bs_ant, num_reports, fft_size]
+        h_ue = tf.squeeze(h_meas, axis=[2, 3])
+        if num_reports == 1:
+            # [batch_size, num_users, num_bs_ant, fft_size]
+            h_ue = tf.squeeze(h_ue, axis=3)
+        else:
+            # [batch_size, num_users, num_reports, num_bs_ant, fft_size]
+            h_ue = tf.transpose(h_ue, [0, 1, 3, 2, 4])
         h_bs = tf.cast(self.csi_feedback(h_ue), self.cdtype)
         # [batch_size, num_users, 1, 1, num_bs_ant, 1, fft_size]
         h_bs = h_bs[:, :, tf.newaxis, tf.newaxis, :, tf.newaxis, :]
 
         g = self.precoder.compute_precoding_matrix(h_bs, no=no)
         h_eff = self.precoder.compute_effective_channel(h, g)
+        if return_csi:
+            return h, g, h_eff, h_bs
         return h, g, h_eff
 
     def call(self, batch_size, ebno_db):
@@ -322,7 +346,11 @@ class MUMIMOOFDMLink(Block):
             post-equalisation SINR of each user (linear, mean over
             subcarriers) with the actual effective channel and perfect
             receiver CSI; ``"rate"``: [batch_size, num_users], `tf.float`,
-            achievable rate ``mean_f log2(1 + sinr_f)`` [bit/s/Hz]
+            achievable rate ``mean_f log2(1 + sinr_f)`` [bit/s/Hz];
+            ``"csi_error"``, ``"csi_power"``: [batch_size, num_users],
+            `tf.float`, squared error of the BS's channel knowledge against
+            the actual channel during the transmission, and that channel's
+            squared norm (their sums' ratio is the CSI NMSE)
         """
         k = self.config.num_users
         if not tf.is_tensor(batch_size) or tf.executing_eagerly():
@@ -337,7 +365,8 @@ class MUMIMOOFDMLink(Block):
         # [batch_size, 1, num_users, num_ofdm_symbols, fft_size]
         x_rg = self._rg_mapper(x)
 
-        h, g, h_eff = self.precoded_channel(batch_size, no)
+        h, g, h_eff, h_bs = self.precoded_channel(batch_size, no,
+                                                  return_csi=True)
 
         # [batch_size, 1, num_bs_ant, num_ofdm_symbols, fft_size]
         x_pc = self.precoder.precode(x_rg, g)
@@ -364,7 +393,11 @@ class MUMIMOOFDMLink(Block):
         # [batch_size, num_eff_sc, num_users]
         sinr = sinr[:, 0, :, :, 0]
         log2 = tf.math.log(tf.cast(2.0, self.rdtype))
+        # [batch_size, num_users]
+        csi_error = tf.reduce_sum(tf.abs(h_bs - h) ** 2, axis=[2, 3, 4, 5, 6])
+        csi_power = tf.reduce_sum(tf.abs(h) ** 2, axis=[2, 3, 4, 5, 6])
         stats = {"sinr": tf.reduce_mean(sinr, axis=1),
                  "rate": tf.reduce_mean(tf.math.log(1.0 + sinr), axis=1)
-                         / log2}
+                         / log2,
+                 "csi_error": csi_error, "csi_power": csi_power}
         return b, b_hat, stats

@@ -5,9 +5,10 @@ reports (one per report period, oldest first) to the next ``horizon``
 reports ``[..., H, num_bs_ant, fft_size]``.
 """
 from lasco_sionna.prediction.base import ChannelPredictor, check_history
-from lasco_sionna.prediction.data import (REPORT_PERIOD, environment_at_speed,
+from lasco_sionna.prediction.data import (REPORT_PERIOD, entry_windows,
+                                          environment_at_speed,
                                           noisy_reports, report_sequences,
-                                          sliding_windows)
+                                          sliding_windows, speed_params)
 from lasco_sionna.prediction.hold import SampleAndHold
 from lasco_sionna.prediction.linear import (MODES, LinearPredictor,
                                             autocorrelation,
@@ -25,3 +26,10 @@ from lasco_sionna.prediction.training import train_predictor
 from lasco_sionna.prediction.evaluate import (distance_to_limit,
                                               evaluate_predictors,
                                               prediction_nmse)
+from lasco_sionna.prediction.lookup import LookupPredictor
+from lasco_sionna.prediction.pretrained import (list_predictors,
+                                                load_predictor)
+from lasco_sionna.prediction.registry import (PREDICTORS, get_predictor,
+                                              predictor_needs_training)
+from lasco_sionna.prediction.csi_path import (ORDERS, PredictedCSI,
+                                              predicted_csi_feedback)

@@ -17,6 +17,30 @@ from lasco_sionna.utils.validation import (check_channel_tensor,
 REPORT_PERIOD = 5e-3
 
 
+def speed_params(name, speed_kmh):
+    """Environment parameters that make every UE of ``name`` move at ``speed_kmh``
+
+    Input
+    -----
+    name : `str`
+        Registry name (see :func:`~lasco_sionna.channels.list_environments`)
+
+    speed_kmh : `float`
+        UE speed [km/h]
+
+    Output
+    ------
+    params : `dict`
+        ``{"ue_speed": v}`` for ray-traced environments, ``{"min_speed": v,
+        "max_speed": v}`` otherwise (``v`` in m/s)
+    """
+    check_positive("speed_kmh", speed_kmh, allow_zero=True)
+    v = float(speed_kmh) / 3.6
+    if name in list_environments(kind="raytraced"):
+        return {"ue_speed": v}
+    return {"min_speed": v, "max_speed": v}
+
+
 def environment_at_speed(name, speed_kmh, **kwargs):
     """A registered environment whose UEs all move at ``speed_kmh``
 
@@ -41,11 +65,7 @@ def environment_at_speed(name, speed_kmh, **kwargs):
     ------
     env : :class:`~lasco_sionna.channels.Environment`
     """
-    check_positive("speed_kmh", speed_kmh, allow_zero=True)
-    v = float(speed_kmh) / 3.6
-    if name in list_environments(kind="raytraced"):
-        return get_environment(name, ue_speed=v, **kwargs)
-    return get_environment(name, min_speed=v, max_speed=v, **kwargs)
+    return get_environment(name, **speed_params(name, speed_kmh), **kwargs)
 
 
 def report_sequences(environment, num_sequences, num_reports,
@@ -182,3 +202,27 @@ def sliding_windows(sequences, history_length, horizon, stride=1):
     # [num_windows, L + H, num_bs_ant, fft_size]
     w = w.reshape((-1,) + w.shape[2:])
     return w[:, :history_length], w[:, history_length:]
+
+
+def entry_windows(windows):
+    # pylint: disable=line-too-long
+    r"""One window per antenna-subcarrier entry, for predictors whose weights all entries share
+
+    Input
+    -----
+    windows : [num_windows, length, num_bs_ant, fft_size], `np.ndarray`
+        Windows of reports (e.g. from :func:`sliding_windows`)
+
+    Output
+    ------
+    windows : [num_windows * num_bs_ant * fft_size, length, 1, 1], `np.ndarray`
+        The sequence of every entry as a window of 1 x 1 reports
+    """
+    x = np.asarray(windows)
+    if x.ndim != 4:
+        raise ValueError("`windows` must have shape [num_windows, length, "
+                         f"num_bs_ant, fft_size], got {x.shape}")
+    # [num_windows, num_bs_ant, fft_size, length]
+    x = np.transpose(x, (0, 2, 3, 1))
+    # [num_windows * num_bs_ant * fft_size, length, 1, 1]
+    return x.reshape((-1, x.shape[-1], 1, 1))

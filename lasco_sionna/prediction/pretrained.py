@@ -1,0 +1,59 @@
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+"""Trained predictors shipped with the package (weights trained by ``sims/train_predictor.py``)"""
+
+import json
+import os
+
+from lasco_sionna.models.pretrained import check_weights_sha256
+from lasco_sionna.prediction.gru import GRUPredictor
+
+#: Directory of the shipped ``<name>.weights.h5`` + ``<name>.json`` files
+WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
+
+
+def list_predictors():
+    """`list` of `str` : Names of the shipped trained predictors"""
+    if not os.path.isdir(WEIGHTS_DIR):
+        return []
+    return sorted(f[:-5] for f in os.listdir(WEIGHTS_DIR)
+                  if f.endswith(".json"))
+
+
+def load_predictor(name):
+    # pylint: disable=line-too-long
+    """Load a shipped trained predictor (offline)
+
+    The weights file must match the SHA-256 stored in its record.
+
+    Input
+    -----
+    name : `str`
+        A shipped name (see :func:`list_predictors`), e.g. ``"gru-tdl-a"``
+
+    Output
+    ------
+    predictor : :class:`~lasco_sionna.prediction.GRUPredictor`
+        With its trained weights; ``[..., history_length, num_bs_ant,
+        fft_size] -> [..., horizon, num_bs_ant, fft_size]``
+
+    record : `dict`
+        Training record: GRU config, ``history_length``, ``report_period``
+        [s], training config, test NMSE per speed, ``sha256``
+    """
+    names = list_predictors()
+    if name not in names:
+        raise ValueError(f"unknown trained predictor {name!r}; available: "
+                         + (", ".join(names) or "none"))
+    path = os.path.join(WEIGHTS_DIR, f"{name}.json")
+    with open(path, encoding="utf-8") as f:
+        record = json.load(f)
+    weights = os.path.join(WEIGHTS_DIR, f"{name}.weights.h5")
+    check_weights_sha256(record, weights)
+    cfg = record["config"]
+    model = GRUPredictor(cfg["horizon"], units=cfg["units"],
+                         num_layers=cfg["num_layers"])
+    model.build((None, record["history_length"], 1, 1))
+    model.load_weights(weights)
+    return model, record
