@@ -144,7 +144,7 @@ def test_bad_configs_name_the_value():
 
 
 def test_sweep_point_predicts_over_its_feedback_delay():
-    from lasco_sionna.sweep.link_point import evaluate_point  # noqa: PLC0415
+    from lasco_sionna.link.point import evaluate_point  # noqa: PLC0415
     point = {"environment": "tdl-a", "ue_speed_kmh": 60.0,
              "feedback_delay": 2, "num_snapshots": 6, "num_users": 2,
              "numerology": {"fft_size": 32}, "bs_array": {"num_cols": 4},

@@ -97,8 +97,10 @@ class RayTracedEnvironment(Environment):
     ue_speed : `float`, (default 0.0)
         UE speed [m/s] for time-varying channels
 
-    min_gain_db : `float`, (default -110.0)
-        Minimum path gain of a UE drop [dB]
+    min_gain_db : `float`, (default -130.0)
+        Minimum path gain of a UE drop [dB] (coverage of a 44 dBm BS above
+        a 7.68 MHz, 7 dB noise-figure receiver's noise floor; -110 covered
+        only a few hundred metres around each site in the city scenes)
 
     min_ue_distance : `float`, (default 10.0)
         Minimum BS-UE distance [m]
@@ -145,7 +147,7 @@ class RayTracedEnvironment(Environment):
                  bs_array=BSArray(), seed=0, normalize=True,
                  num_sites=1, bs_position=None, bs_height=25.0,
                  bs_orientation=None, ue_height=1.5,
-                 ue_speed=0.0, min_gain_db=-110.0, min_ue_distance=10.0,
+                 ue_speed=0.0, min_gain_db=-130.0, min_ue_distance=10.0,
                  max_ue_distance=None, max_depth=3, samples_per_src=100000,
                  batch_size=100, cell_size=5.0, spare_fraction=0.0,
                  cir_paths=32, bs_look_at=None, num_ue_ant=1):
