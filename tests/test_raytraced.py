@@ -113,6 +113,34 @@ def test_trajectory_retraces():
     assert not np.allclose(h[0], h[2])
 
 
+def test_path_solver_seed_is_a_parameter(monkeypatch):
+    """The path solver's seed (a fixed 42 before) is ``solver_seed``; the
+    default keeps every cached dataset's key"""
+    from lasco_sionna.channels import raytraced  # noqa: PLC0415
+    calls = []
+
+    class Worker:  # records what the environment asks the worker
+        def call(self, name, **kwargs):
+            calls.append((name, kwargs))
+            n = len(kwargs["ue_positions"])
+            return np.zeros([n, 4, 1, 32], np.complex64)
+
+    monkeypatch.setattr(raytraced, "get_worker", Worker)
+    default, other = small_env(bs_position=[0.0, 0.0, 10.0]), \
+        small_env(bs_position=[0.0, 0.0, 10.0], solver_seed=7)
+    assert default.solver_seed == 42
+    assert "solver_seed" not in default.config()["params"]
+    assert other.config()["params"]["solver_seed"] == 7
+    assert default.config_hash() != other.config_hash()
+    assert small_env(bs_position=[0.0, 0.0, 10.0], solver_seed=42) \
+        .config_hash() == default.config_hash()
+    for env, seed in ((default, 42), (other, 7)):
+        env.trace(np.zeros([2, 3]))
+        assert calls[-1][0] == "trace" and calls[-1][1]["seed"] == seed
+    with pytest.raises(ValueError, match="`solver_seed` must be"):
+        small_env(solver_seed=-1)
+
+
 def test_bad_input_and_worker_errors():
     with pytest.raises(ValueError, match="'atlantis' is not valid; allowed: "
                                          "'munich'"):

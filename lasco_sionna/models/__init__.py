@@ -14,4 +14,4 @@ from lasco_sionna.models.baselines import ConvAutoencoder
 from lasco_sionna.models.training import fit, nmse_loss
 from lasco_sionna.models.front_end import (apply_batched, channel_images,
                                            image_front_end)
-from lasco_sionna.models.sources import load_source_images
+from lasco_sionna.models.sources import load_source_images, source_datasets
