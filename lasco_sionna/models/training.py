@@ -1,7 +1,7 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-"""One training loop for every CSI decoder: NMSE loss, validation, best-checkpoint selection"""
+"""One training loop for every CSI decoder: a compiled optimisation step, periodic validation and checkpoints (:func:`training_loop`), and :func:`fit` (NMSE loss, best-checkpoint selection) on top of it"""
 
 import time
 
@@ -17,6 +17,138 @@ def nmse_loss(y, x):
     """[batch], `tf.float32` : NMSE of real images ``y`` w.r.t. ``x``"""
     return tf.reduce_sum((y - x) ** 2, axis=[1, 2, 3]) / \
         tf.reduce_sum(x ** 2, axis=[1, 2, 3])
+
+
+def squared_error_loss(y, x):
+    """[batch], `tf.float32` : Squared error of real images ``y`` w.r.t. ``x`` (the NMSE of unit-norm images, e.g. :func:`~lasco_sionna.csi.csi_image`'s)"""
+    return tf.reduce_sum((y - x) ** 2, axis=[1, 2, 3])
+
+
+def train_step_fn(predict, variables, optimizer, loss=nmse_loss,
+                  jit_compile=False):
+    # pylint: disable=line-too-long
+    r"""One optimisation step of ``predict`` over ``variables``, as a `tf.function`
+
+    Input
+    -----
+    predict : `callable`
+        ``predict(*inputs) -> [batch, 2, num_ant, num_taps]``
+
+    variables : `list` of `keras.Variable`
+        Trained variables
+
+    optimizer : `keras.optimizers.Optimizer`
+        Built for ``variables``
+
+    loss : `callable`, (default :func:`nmse_loss`)
+        ``loss(prediction, target) -> [batch]``; the step minimises its mean
+
+    jit_compile : `bool`, (default `False`)
+        XLA-compile the step
+
+    Output
+    ------
+    step : `callable`
+        ``step(inputs, target) -> []`` mean loss of the batch before the
+        update; ``inputs`` is a `tuple` of tensors ``[batch, ...]``,
+        ``target`` ``[batch, 2, num_ant, num_taps]``
+    """
+    @tf.function(jit_compile=jit_compile)
+    def step(inputs, target):
+        with tf.GradientTape() as tape:
+            value = tf.reduce_mean(loss(predict(*inputs), target))
+        grads = tape.gradient(value, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        return value
+    return step
+
+
+def training_loop(step, batch, evaluate, first_step, last_step, eval_every,
+                  phase_start=0, elapsed_s=0.0, on_eval=None,
+                  checkpoint=None, checkpoint_every=None, max_seconds=None):
+    # pylint: disable=line-too-long
+    r"""Run optimisation steps ``first_step + 1 .. last_step`` with periodic evaluation and checkpoints
+
+    After step ``s`` the loop evaluates if ``(s - phase_start) %
+    eval_every == 0`` or ``s == last_step``, and checkpoints if ``(s -
+    phase_start) % checkpoint_every == 0``, ``s == last_step`` or the time
+    limit is reached (then it stops). Evaluations and checkpoints are
+    therefore at the same steps whether a run goes through or is stopped and
+    resumed from a checkpoint.
+
+    Input
+    -----
+    step : `callable`
+        ``step(*batch(s)) -> []`` training loss of the batch (e.g.
+        :func:`train_step_fn`'s)
+
+    batch : `callable`
+        ``batch(s)`` -> the arguments of ``step`` for the step after ``s``
+        steps (``s = first_step .. last_step - 1``, in order)
+
+    evaluate : `callable`
+        ``evaluate() -> dict`` of validation metrics
+
+    first_step, last_step : `int`
+        Steps already done, and the step to stop after
+
+    eval_every : `int`
+        Evaluation period [steps]
+
+    phase_start : `int`, (default 0)
+        Step the periods count from
+
+    elapsed_s : `float`, (default 0.0)
+        Wall time already spent (a resumed run's) [s]
+
+    on_eval : `None` (default) | `callable`
+        ``on_eval(row)`` with ``row`` = ``{"step", "elapsed_s",
+        "train_nmse_db"`` (``10 log10`` of the mean loss since the last
+        evaluation) ``, **evaluate()}``
+
+    checkpoint : `None` (default) | `callable`
+        ``checkpoint(step, elapsed_s)``
+
+    checkpoint_every : `None` (default) | `int`
+        Checkpoint period [steps] (needed with ``checkpoint``)
+
+    max_seconds : `None` (default) | `float`
+        Stop (after a checkpoint) once this loop has run this long [s]
+
+    Output
+    ------
+    step : `int`
+        The last step done (``< last_step`` if stopped by the time limit)
+
+    elapsed_s : `float`
+        Wall time including ``elapsed_s`` [s]
+    """
+    check_positive("eval_every", eval_every, integer=True)
+    if checkpoint is not None:
+        check_positive("checkpoint_every", checkpoint_every, integer=True)
+    t0 = time.perf_counter() - elapsed_s
+    session_start = time.perf_counter()
+    s, elapsed, losses = first_step, elapsed_s, []
+    while s < last_step:
+        losses.append(float(step(*batch(s))))
+        s += 1
+        elapsed = time.perf_counter() - t0
+        done = s == last_step
+        if (s - phase_start) % eval_every == 0 or done:
+            row = {"step": s, "elapsed_s": elapsed,
+                   "train_nmse_db": 10 * np.log10(np.mean(losses)),
+                   **evaluate()}
+            losses = []
+            if on_eval is not None:
+                on_eval(row)
+        over = max_seconds is not None and \
+            time.perf_counter() - session_start > max_seconds
+        if checkpoint is not None and (
+                (s - phase_start) % checkpoint_every == 0 or done or over):
+            checkpoint(s, elapsed)
+        if over:
+            break
+    return s, elapsed
 
 
 def fit(predict, variables, train_inputs, train_target, val_inputs,
@@ -84,38 +216,33 @@ def fit(predict, variables, train_inputs, train_target, val_inputs,
     opt = keras.optimizers.Adam(learning_rate)
     if variables:
         opt.build(variables)
-
-    @tf.function(jit_compile=jit_compile)
-    def step_fn(inputs, target):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(nmse_loss(predict(*inputs), target))
-        grads = tape.gradient(loss, variables)
-        opt.apply_gradients(zip(grads, variables))
-        return loss
+    step_fn = train_step_fn(predict, variables, opt, nmse_loss, jit_compile)
 
     def validate():
         errs = [nmse_loss(predict(*(a[i:i + 256] for a in val_inputs)),
                           val_target[i:i + 256]).numpy()
                 for i in range(0, len(val_target), 256)]
-        return float(10 * np.log10(np.mean(np.concatenate(errs))))
+        return {"val_nmse_db": float(10 * np.log10(np.mean(
+            np.concatenate(errs))))}
 
-    best = (validate(), 0, [v.numpy() for v in variables])
+    val = validate()["val_nmse_db"]
+    best = {"val": val, "step": 0, "weights": [v.numpy() for v in variables]}
     rows = [{"step": 0, "elapsed_s": time.perf_counter() - t0,
-             "train_nmse_db": np.nan, "val_nmse_db": best[0]}]
+             "train_nmse_db": np.nan, "val_nmse_db": val}]
     rng = np.random.default_rng(seed)
-    losses = []
-    for step in range(1, steps + 1):
+
+    def batch(_):
         idx = rng.integers(0, num, batch_size)
-        losses.append(float(step_fn(tuple(a[idx] for a in train_inputs),
-                                    train_target[idx])))
-        if step % eval_every == 0 or step == steps:
-            val = validate()
-            rows.append({"step": step, "elapsed_s": time.perf_counter() - t0,
-                         "train_nmse_db": 10 * np.log10(np.mean(losses)),
-                         "val_nmse_db": val})
-            losses = []
-            if val < best[0]:
-                best = (val, step, [v.numpy() for v in variables])
-    for v, w in zip(variables, best[2]):
+        return tuple(a[idx] for a in train_inputs), train_target[idx]
+
+    def keep(row):
+        rows.append(row)
+        if row["val_nmse_db"] < best["val"]:
+            best.update(val=row["val_nmse_db"], step=row["step"],
+                        weights=[v.numpy() for v in variables])
+
+    training_loop(step_fn, batch, validate, 0, steps, eval_every,
+                  elapsed_s=time.perf_counter() - t0, on_eval=keep)
+    for v, w in zip(variables, best["weights"]):
         v.assign(w)
-    return pd.DataFrame(rows), best[1]
+    return pd.DataFrame(rows), best["step"]
