@@ -1,7 +1,27 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-"""Derivation of sub-seeds from a seed and keys (pure Python: no Sionna, no TensorFlow)"""
+"""Derivation of sub-seeds from a seed and keys (pure Python: no Sionna, no TensorFlow)
+
+New code derives every sub-seed with :func:`derive_seed`. The derivations
+below predate it and stay as they are, because their values decide cached
+datasets (whose cache key does not cover the derivation) or shipped weights
+and results; changing them would change those silently:
+
+* dataset chunks: ``channels.dataset._chunk_seed`` (``SeedSequence([seed,
+  chunk])``); per-chunk draws of the 3GPP environments
+  (``default_rng(seed).integers(2**31)`` in ``channels.stochastic``);
+* ray-traced UE drops and velocities (``seed * 7919 + attempt * 31 + site``
+  and ``default_rng([seed, 0xD0, site])`` in ``channels.raytraced``, ``(seed *
+  9973 + attempt) % 2**31`` in ``channels.rt_worker``);
+* splits: ``default_rng([seed, 0x5EED])`` in ``channels.splits``;
+* pretraining: source ``i`` of a config has dataset seed ``seed + i``
+  (``models.source_datasets``), the batch of step ``s`` is drawn by
+  ``default_rng([seed, s])`` (``sims/pretrain.py``);
+* ``sims/train_predictor.py`` (``seed + i``, ``seed + 100``, ``seed + 200 +
+  i``: the shipped GRU) and ``sims/bench_prediction.py`` (``seed + 1``,
+  ``seed + 2``: the committed results).
+"""
 
 import hashlib
 import numbers
