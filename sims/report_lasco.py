@@ -10,11 +10,11 @@ against the nearest-neighbour lookup of the same target and sample count,
 per-target truncation floor and R-D references, the gap to the R-D reference in
 the image domain, cost including adapted state, forgetting as Markdown pivot
 tables; rows of runs that predate the norm bits, which used the true norm, are
-named under the NMSE table), ``nmse_vs_samples.png`` (measurement c: NMSE
+named under the NMSE table), ``nmse_vs_samples.png`` (NMSE
 against the number of target samples, one panel per target; methods without
 training are drawn as horizontal lines) and, from the runs' ``history.csv``,
 ``nmse_vs_steps.png`` plus a table of the validation NMSE at steps 0, 100, 300
-and 1,000 (measurement d), and ``goals.md`` / ``goals.csv``: issue 3's goals
+and 1,000 (adaptation speed), and ``goals.md`` / ``goals.csv``: the adaptation goals
 evaluated per target from the merged rows (:func:`goals`). Rows measured twice
 keep the latest run (directories later on the command line win).
 """
@@ -79,7 +79,15 @@ def versus_lookup(table):
 def goals(table, n_large=3000, max_small=300, min_closure=0.9,
           max_param_fraction=1 / 30, max_time_fraction=1 / 5, min_sgcs=1.1,
           tol_db=1e-3):
-    """Issue 3's goals per target from merged bench_lasco rows
+    """The adaptation goals per target from merged bench_lasco rows
+
+    Never worse than the LAM zero-shot; at ``n_large`` samples, closing
+    ``min_closure`` of the gap between zero-shot and full fine-tuning with
+    at most ``max_param_fraction`` of its parameters and
+    ``max_time_fraction`` of its time; at few samples, beating fine-tuning
+    and every target-only model; beating the nearest-neighbour lookup;
+    SGCS at least ``min_sgcs`` times eType II at equal payload; no
+    forgetting on the sources.
 
     Only measured rows count: a goal whose baseline is missing (or NaN) reads
     ``not measured``, never met. "Beats lookup" is judged at every sample count
