@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""LASCO / E-LASCO vs baselines on unseen target environments (issue 3, measurements a-e, h)
+"""LASCO / E-LASCO vs baselines on unseen target environments
 
     python sims/bench_lasco.py --lam lam-cr16 --sam sam-ref-cr16 \\
         --targets rt-florence rt-san_francisco cdl-e rma \\
@@ -327,7 +327,7 @@ class Bench:
             if os.path.exists(self.hist_path) else pd.DataFrame()
 
     def save_history(self, target, n, method, history):
-        """Validation NMSE vs step of a trained method (measurement d)"""
+        """Validation NMSE vs step of a trained method (adaptation speed)"""
         self.histories = pd.concat([self.histories, history.assign(
             target=target, samples=n, method=method)], ignore_index=True)
         with atomic_path(self.hist_path) as tmp:

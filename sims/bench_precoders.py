@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Precoders on the same channels: sum-rate, min-rate and CPU time (issue 15, section 5)
+"""Precoders on the same channels: sum-rate, min-rate and CPU time
 
     python sims/bench_precoders.py --out results/bench_precoders            # small default
     python sims/bench_precoders.py --envs umi-nlos cdl-c rt-florence --users 4 8 \\

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Multi-environment inference: one LAM + per-environment SAMs vs one fine-tuned LAM per environment (issue 3, f)
+"""Multi-environment inference: one LAM + per-environment SAMs vs one fine-tuned LAM per environment
 
     python sims/bench_serving.py --lam lam-cr16 --sam sam-ref-cr16 --out results/bench_serving
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Source environments: shipped LAM and reference SAM vs linear decoders and the rate-distortion reference (issue 3)
+"""Source environments: shipped LAM and reference SAM vs linear decoders and the rate-distortion reference
 
     python sims/bench_sources.py --lam lam-cr16 --sam sam-ref-cr16 --out results/bench_sources
 
