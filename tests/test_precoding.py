@@ -167,6 +167,32 @@ def test_maxmin_equal_sinrs_matching_brute_force_on_2_users(seed):
     assert brute >= sinr.min() * (1 - 2e-3)        # and the search finds it
 
 
+def test_maxmin_matches_the_per_matrix_numpy_reference(sims_script):
+    # The batched fixed point (Hermitian form, one uplink per iteration)
+    # gives the per-matrix NumPy implementation's precoders to rounding,
+    # after any number of iterations, whatever the batch shapes seen before
+    ref = sims_script("bench_precoders").numpy_maxmin
+    h = rayleigh([6, 4, 8], 13)
+    for it in (1, 7, 30):
+        for batch in (1, 6, 3):
+            g = maxmin_precoding_matrix(h[:batch], 0.4, 4.0,
+                                        num_iterations=it, tol=0.0,
+                                        precision="double").numpy()
+            g_ref = np.stack([ref(x, 0.4, 4.0, it) for x in h[:batch]])
+            np.testing.assert_allclose(g, g_ref, atol=1e-10)
+
+    h = rayleigh([2, 2, 4, 8], 14)
+    maxmin_precoding_matrix(h[:1], 0.4, 4.0)
+    maxmin_precoding_matrix(h[:, :1], 0.4, 4.0)     # a relaxed-shape trace
+
+    @tf.function
+    def static(x):
+        g = maxmin_precoding_matrix(x, 0.4, 4.0)
+        assert g.shape == (2, 1, 8, 4)     # static shape, as Sionna needs
+        return g
+    static(tf.constant(h[:, :1]))
+
+
 def test_maxmin_equalises_and_lifts_the_worst_user():
     h = rayleigh([10, 1, 4, 8], 8)
     no = 0.1

@@ -15,7 +15,10 @@ the normalised interference function (Cai, Quek, Tan and Low, 2011)
 which converges geometrically from any positive start; ``SINR_k^UL`` uses
 the MMSE receiver ``(no I + sum_j q_j h_j^H h_j)^{-1} h_k^H``. All
 quantities are ``K x K`` (push-through identity), batched over any leading
-dimensions.
+dimensions. Each iteration evaluates the dual uplink once, through the
+Cholesky factor of the Hermitian positive definite ``no I + D G D``
+(``D = diag(sqrt(q))``, ``G = H H^H``), and the whole fixed point runs as one
+graph (also when called eagerly).
 """
 
 import tensorflow as tf
@@ -62,50 +65,31 @@ def maxmin_precoding_matrix(h, no, power, num_iterations=200, tol=1e-5,
     rdtype = dtypes[precision]["tf"]["rdtype"]
     cdtype = dtypes[precision]["tf"]["cdtype"]
     h, no, power = check_precoder_inputs(h, no, power, 2, precision)
-    num_users = h.shape[-2]
     check_positive("num_iterations", num_iterations, integer=True)
     check_positive("tol", tol, allow_zero=True)
 
     # [..., num_users, num_users]
     gram = tf.matmul(h, h, adjoint_b=True)
-    no_eye = tf.cast(no, cdtype)[..., tf.newaxis, tf.newaxis] \
-        * tf.eye(num_users, dtype=cdtype)
+    q, gamma, chol = _uplink_fixed_point(gram, no, power,
+                                         tf.constant(num_iterations),
+                                         tf.constant(tol, rdtype))
+    # A trace for relaxed shapes returns unknown dimensions
+    for x, shape in ((q, gram.shape[:-1]), (gamma, gram.shape[:-1]),
+                     (chol, gram.shape)):
+        x.set_shape(shape)
+    # q_k gamma_k = SINR_k / (1 + SINR_k)
+    qg = q * gamma
+    sinr_ul = qg / (1.0 - qg)
 
-    def uplink(q):
-        """``M = no I + diag(q) G`` and uplink SINRs [..., num_users]"""
-        m = no_eye + tf.cast(q, cdtype)[..., tf.newaxis] * gram
-        # diag(G M^{-1}) = conj(diag(M^{-H} G)): h_k Sigma^{-1} h_k^H
-        gamma = tf.math.real(tf.linalg.diag_part(
-            tf.linalg.solve(tf.linalg.adjoint(m), gram)))
-        # q_k gamma_k = SINR_k / (1 + SINR_k)
-        qg = q * gamma
-        return m, qg / (1.0 - qg), gamma
-
-    def spread(sinr):
-        return tf.reduce_max(tf.reduce_max(sinr, -1) / tf.reduce_min(sinr, -1)) - 1.0
-
-    def cond(i, q, change):
-        del q
-        return tf.logical_and(i < num_iterations, change > tol)
-
-    def body(i, q, change):
-        del change
-        _, _, gamma = uplink(q)
-        # I_k(q) = q_k / SINR_k = 1 / gamma_k - q_k
-        interference = 1.0 / gamma - q
-        q = power * interference / tf.reduce_sum(interference, -1,
-                                                 keepdims=True)
-        return i + 1, q, spread(uplink(q)[1])
-
-    # [..., num_users]
-    q = tf.ones_like(tf.math.real(gram[..., 0])) * power / num_users
-    _, q, _ = tf.while_loop(cond, body, [tf.constant(0), q,
-                                         tf.constant(float("inf"), rdtype)])
-    m, sinr_ul, _ = uplink(q)
-
-    # Downlink directions: MMSE receivers of the dual uplink, unit norm
+    # Downlink directions: MMSE receivers of the dual uplink, unit norm:
+    # M^{-1} = D A^{-1} D^{-1} (see _uplink_gamma), so the columns of
+    # H^H M^{-1} are those of H^H D A^{-1} = (A^{-1} D H)^H scaled by
+    # 1 / sqrt(q_k) > 0, which the normalisation removes
+    d = tf.cast(tf.sqrt(q), cdtype)
+    # [..., num_users, num_tx_ant]
+    t = tf.linalg.cholesky_solve(chol, d[..., tf.newaxis] * h)
     # [..., num_tx_ant, num_users]
-    t = tf.matmul(h, tf.linalg.inv(m), adjoint_a=True)
+    t = tf.linalg.adjoint(t)
     t = tf.math.divide_no_nan(
         t, tf.cast(tf.norm(t, axis=-2, keepdims=True), cdtype))
     # Downlink powers balancing all SINRs at the dual uplink's value:
@@ -120,6 +104,112 @@ def maxmin_precoding_matrix(h, no, power, num_iterations=200, tol=1e-5,
     p = tf.maximum(p, 0.0)
     p = power * p / tf.reduce_sum(p, -1, keepdims=True)
     return t * tf.cast(tf.sqrt(p), cdtype)[..., tf.newaxis, :]
+
+
+def _uplink_gamma(gram, no, q):
+    # pylint: disable=line-too-long
+    r"""``gamma_k = h_k Sigma^{-1} h_k^H`` of the dual uplink, by a Cholesky factorisation
+
+    With ``D = diag(sqrt(q))``, ``B = D G D`` and ``A = no I + B``
+    (Hermitian positive definite), ``M = no I + diag(q) G = D A D^{-1}``
+    and, by the push-through identity, ``gamma_k = [G M^{-1}]_kk =
+    [A^{-1} B]_kk / q_k``.
+
+    Input
+    -----
+    gram : [..., num_users, num_users], `tf.complex`
+        ``G = H H^H``
+
+    no : [...], `tf.float`
+        Noise variance
+
+    q : [..., num_users], `tf.float`
+        Uplink powers (> 0)
+
+    Output
+    ------
+    gamma : [..., num_users], `tf.float`
+        ``h_k Sigma^{-1} h_k^H``
+
+    chol : [..., num_users, num_users], `tf.complex`
+        Cholesky factor of ``A``
+    """
+    d = tf.cast(tf.sqrt(q), gram.dtype)
+    # [..., num_users, num_users]
+    b = d[..., :, tf.newaxis] * gram * d[..., tf.newaxis, :]
+    a = tf.linalg.set_diag(b, tf.linalg.diag_part(b)
+                           + tf.cast(no, gram.dtype)[..., tf.newaxis])
+    chol = tf.linalg.cholesky(a)
+    gamma = tf.math.real(tf.linalg.diag_part(tf.linalg.cholesky_solve(chol,
+                                                                      b))) / q
+    return gamma, chol
+
+
+@tf.function(reduce_retracing=True)
+def _uplink_fixed_point(gram, no, power, num_iterations, tol):
+    # pylint: disable=line-too-long
+    r"""Optimal dual-uplink powers by the normalised fixed point (one graph)
+
+    One uplink evaluation per iteration: its ``gamma`` gives both the
+    stopping test of the current powers and the next update. Stops after
+    ``num_iterations`` or once the SINR spread ``max_k SINR_k / min_k
+    SINR_k - 1`` of every matrix is at most ``tol``.
+
+    Input
+    -----
+    gram : [..., num_users, num_users], `tf.complex`
+        ``G = H H^H``
+
+    no : [...], `tf.float`
+        Noise variance
+
+    power : [], `tf.float`
+        Total power
+
+    num_iterations : [], `tf.int32`
+        Maximum iterations
+
+    tol : [], `tf.float`
+        SINR spread that stops the iterations
+
+    Output
+    ------
+    q : [..., num_users], `tf.float`
+        Uplink powers, summing to ``power``
+
+    gamma : [..., num_users], `tf.float`
+        ``h_k Sigma^{-1} h_k^H`` at ``q``
+
+    chol : [..., num_users, num_users], `tf.complex`
+        Cholesky factor of ``no I + D G D`` at ``q``
+    """
+    def spread(q, gamma):
+        qg = q * gamma
+        sinr = qg / (1.0 - qg)
+        return tf.reduce_max(tf.reduce_max(sinr, -1)
+                             / tf.reduce_min(sinr, -1)) - 1.0
+
+    def cond(i, q, gamma, chol, change):
+        del q, gamma, chol
+        return tf.logical_and(i < num_iterations, change > tol)
+
+    def body(i, q, gamma, chol, change):
+        del chol, change
+        # I_k(q) = q_k / SINR_k = 1 / gamma_k - q_k
+        interference = 1.0 / gamma - q
+        q = power * interference / tf.reduce_sum(interference, -1,
+                                                 keepdims=True)
+        gamma, chol = _uplink_gamma(gram, no, q)
+        return i + 1, q, gamma, chol, spread(q, gamma)
+
+    # [..., num_users]
+    q = tf.ones_like(tf.math.real(gram[..., 0])) * power \
+        / tf.cast(tf.shape(gram)[-1], power.dtype)
+    gamma, chol = _uplink_gamma(gram, no, q)
+    _, q, gamma, chol, _ = tf.while_loop(
+        cond, body, [tf.constant(0), q, gamma, chol,
+                     tf.constant(float("inf"), q.dtype)])
+    return q, gamma, chol
 
 
 class MaxMinPrecodedChannel(LinearPrecodedChannel):
