@@ -206,6 +206,9 @@ def parse_args(argv=None):
                     help="validation images per source environment "
                          "(forgetting)")
     ap.add_argument("--fft-size", type=int, default=256)
+    ap.add_argument("--target-seed", type=int, default=101,
+                    help="seed of the target datasets (cached; 101, the "
+                         "default, is what the shipped results used)")
     ap.add_argument("--out", default="results/bench_lasco")
     ap.add_argument("--prepare-only", action="store_true",
                     help="only build (cache) the target datasets")
@@ -252,7 +255,8 @@ class Bench:
         """The target's dataset (cached)"""
         env = get_environment(target, numerology=self.num,
                               bs_array=BSArray(num_cols=32))
-        return build_dataset(env, self.total, seed=101, splits=self.splits,
+        return build_dataset(env, self.total, seed=self.args.target_seed,
+                             splits=self.splits,
                              progress=True)
 
     # -- Source data, forgetting and FLOPs -------------------------------

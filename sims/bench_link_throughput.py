@@ -37,6 +37,8 @@ def main():
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--ebno-db", type=float, default=0.0)
+    ap.add_argument("--seed", type=int, default=1,
+                    help="Sionna's global seed (channels, bits, noise)")
     ap.add_argument("--out", default="results/bench_link")
     args = ap.parse_args()
 
@@ -51,7 +53,7 @@ def main():
     links = {"lasco_sionna": (tf.function(ours.call), ours.num_info_bits),
              "plain_sionna": (tf.function(plain.call), plain.num_info_bits)}
     ebno = tf.constant(args.ebno_db)
-    sionna.phy.config.seed = 1
+    sionna.phy.config.seed = args.seed
     for fn, _ in links.values():  # trace and warm up
         fn(args.batch_size, ebno)
     elapsed = {name: 0.0 for name in links}

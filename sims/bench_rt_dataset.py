@@ -78,6 +78,9 @@ def main():
     ap.add_argument("--num-ues", type=int, default=200)
     ap.add_argument("--scenes", nargs="+", default=list(SCENES))
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0,
+                    help="repeat r draws its UEs with derive_seed(seed, "
+                         "'repeat', r) (r = -1: the warm-up)")
     ap.add_argument("--out", default="results/bench_rt")
     ap.add_argument("--direct", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -92,6 +95,7 @@ def main():
     import pandas as pd
     from lasco_sionna.channels import get_environment
     from lasco_sionna.utils.io import atomic_path
+    from lasco_sionna.utils.seeds import derive_seed
 
     rows = []
     for scene in args.scenes:
@@ -101,7 +105,8 @@ def main():
         sets, ours, traced = [], [], []
         for rep in range(-1, args.repeats):          # rep -1: warm-up
             t0 = time.perf_counter()
-            s = env.generate(args.num_ues, seed=1000 + rep)
+            s = env.generate(args.num_ues,
+                             seed=derive_seed(args.seed, "repeat", rep))
             ours.append(time.perf_counter() - t0)
             sets.append(s.extras["ue_position"])
             traced.append(env.last_traced_positions)

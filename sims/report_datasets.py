@@ -4,6 +4,7 @@
     python sims/report_datasets.py sims/configs/lam_cr16.yaml --out results/datasets
 
 Loads (or builds) each source dataset exactly as ``sims/pretrain.py`` does
+(:func:`lasco_sionna.models.source_datasets`)
 and writes one row of :meth:`~lasco_sionna.channels.ChannelDataset.describe`
 per source to ``<out>/datasets.csv``: split sizes, samples left out
 (duplicates, guard band), distinct positions, minimum and median distance
@@ -20,8 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
-from lasco_sionna.channels import (BSArray, Numerology, build_dataset,  # noqa: E402
-                                   get_environment)
+from lasco_sionna.models import source_datasets  # noqa: E402
 from lasco_sionna.utils.io import atomic_path  # noqa: E402
 
 
@@ -35,17 +35,11 @@ def main():
     args = ap.parse_args()
     with open(args.config, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
-    num = Numerology(**cfg.get("numerology", {}))
-    arr = BSArray(**cfg.get("bs_array", {}))
     rows = []
-    for i, src in enumerate(cfg["sources"]):
-        env = get_environment(src["environment"], numerology=num,
-                              bs_array=arr, **src.get("params", {}))
-        ds = build_dataset(env, src["num_samples"], seed=cfg["seed"] + i,
-                           progress=False)
+    for label, _, ds in source_datasets(cfg, progress=False):
         rep = ds.describe(max_queries=args.max_queries)
         rule = rep.pop("split_rule")
-        rows.append({"source": src.get("label", src["environment"]),
+        rows.append({"source": label,
                      "split_rule": rule["rule"], **rep,
                      "rule_params": json.dumps(rule, sort_keys=True)})
         print({k: (round(v, 2) if isinstance(v, float) else v)

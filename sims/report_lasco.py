@@ -10,7 +10,10 @@ against the nearest-neighbour lookup of the same target and sample count,
 per-target truncation floor and R-D references, the gap to the R-D reference in
 the image domain, cost including adapted state, forgetting as Markdown pivot
 tables; rows of runs that predate the norm bits, which used the true norm, are
-named under the NMSE table), ``nmse_vs_samples.png`` (NMSE
+named under the NMSE table), ``summary.md`` (per target, every method's
+payload, adapted state, adaptation time and NMSE at ``--summary-samples``,
+with the sum-rate and BLER of a link sweep given by ``--link``),
+``nmse_vs_samples.png`` (NMSE
 against the number of target samples, one panel per target; methods without
 training are drawn as horizontal lines) and, from the runs' ``history.csv``,
 ``nmse_vs_steps.png`` plus a table of the validation NMSE at steps 0, 100, 300
@@ -298,10 +301,125 @@ def pivot_md(table, value, fmt="{:.2f}"):
     return "\n".join(lines)
 
 
+#: Row order and labels of the per-target summary
+SUMMARY_LABELS = {
+    "perfect": "perfect CSI",
+    "type1": "Type I (O=4)",
+    "etype2": "eType II (4 beams)",
+    "etype2_matched": "eType II at the learned payload",
+    "etype2_link": "eType II (8 beams x 8 subbands)",
+    "lookup": "nearest-neighbour lookup",
+    "lam_zero_shot": "LAM zero-shot",
+    "sam_ref_zero_shot": "reference SAM zero-shot",
+    "lmmse_source": "LMMSE, source covariance",
+    "lmmse_target": "LMMSE, target covariance",
+    "sam_scratch": "SAM trained on the target alone",
+    "csinet": "CsiNet-style, target alone",
+    "crnet": "CRNet-style, target alone",
+    "lasco_linear": "LASCO, linear SAMs",
+    "elasco_linear": "E-LASCO, linear SAMs + LS coefficients",
+    "elasco_tap_on_lasco_linear": "E-LASCO per tap (trained) on LASCO linear",
+    "elasco_tap_on_elasco_linear": "E-LASCO per tap (trained) on E-LASCO linear",
+    "lasco": "LASCO (trained proxy SAM)",
+    "elasco_scalar": "E-LASCO scalar (trained)",
+    "elasco_tap": "E-LASCO per tap (trained)",
+    "elasco_antenna": "E-LASCO per angle (trained)",
+    "proxy_alone": "proxy SAM alone (ablation)",
+    "lam_lora": "LAM LoRA fine-tuning",
+    "lam_last_block_ft": "LAM last-block fine-tuning",
+    "lam_full_ft": "LAM full fine-tuning"}
+
+
+def link_method(csi):
+    """``(method, samples)`` of a link sweep's ``csi`` label, e.g.
+    ``adapted(method=elasco_linear,model=lam-cr16,num_samples=300,...)`` ->
+    ``("elasco_linear", 300)``; eType II gets ``"etype2_link"`` (its link
+    configuration differs from the NMSE benchmark's)"""
+    name, _, rest = str(csi).partition("(")
+    params = dict(kv.split("=", 1) for kv in rest.rstrip(")").split(",")
+                  if "=" in kv)
+    if name == "adapted":
+        return method_name(params["method"]), int(params.get("num_samples",
+                                                             300))
+    return {"pretrained": "lam_zero_shot", "etype2": "etype2_link"}.get(
+        name, name), 0
+
+
+def summary_md(table, link=None, samples=(300, 3000), ebno_db=10.0):
+    """Per target, one Markdown table: each method's payload, adapted state
+    and adaptation time at the largest of ``samples``, its test NMSE at each
+    of ``samples`` (methods without adaptation: "any n") and, from a link
+    sweep (``link``: its results table), the sum-rate and BLER at
+    ``ebno_db`` of the method as the link ran it (adapted paths at their own
+    ``num_samples``)"""
+    if link is not None:
+        link = link[link.ebno_db == ebno_db].assign(
+            method=[link_method(c)[0] for c in
+                    link[link.ebno_db == ebno_db].csi])
+    out = []
+    for target in sorted(table.target.unique()):
+        t = table[table.target == target]
+        lk = None if link is None else link[link.environment == target]
+        head = ["method", "bits", f"adapted state (n = {samples[-1]:,})",
+                f"adaptation [s] (n = {samples[-1]:,})"] + \
+            [f"NMSE n = {n:,} [dB]" for n in samples]
+        if lk is not None and len(lk):
+            head += [f"sum-rate at {ebno_db:g} dB", f"BLER at {ebno_db:g} dB"]
+        lines = [f"**{target}**", "", "| " + " | ".join(head) + " |",
+                 "|---|" + "---:|" * (len(head) - 1)]
+        methods = [m for m in SUMMARY_LABELS
+                   if m in set(t.method) or (lk is not None
+                                             and m in set(lk.method))]
+        for m in methods:
+            rows = t[t.method == m]
+            fixed = rows[rows.samples == 0]
+            big = rows[rows.samples == samples[-1]]
+            ref = (fixed if len(fixed) else big).tail(1)
+            cells = [SUMMARY_LABELS[m]]
+            if len(ref):
+                r = ref.iloc[0]
+                bits = r.get("payload_bits")
+                cells += ["" if pd.isna(bits) else f"{bits:,.0f}",
+                          f"{r.get('adapted_state', 0) or 0:,.0f}",
+                          "" if len(fixed) else f"{r.wall_time_s:,.0f}"]
+            else:
+                r = None if lk is None else lk[lk.method == m]
+                bits = "" if r is None or not len(r) or m == "perfect" \
+                    else f"{r.feedback_bits_per_user.iloc[-1]:,.0f}"
+                cells += [bits, "", ""]
+            for n in samples:
+                if len(fixed):
+                    cells.append(f"(any n) {fixed.nmse_db.iloc[-1]:.2f}"
+                                 if n == samples[0] else "")
+                    continue
+                v = rows[rows.samples == n].nmse_db
+                cells.append(f"{v.iloc[-1]:.2f}" if len(v) else "")
+            if lk is not None and len(lk):
+                r = lk[lk.method == m]
+                if len(r):
+                    r = r.iloc[-1]
+                    bler = f"{r.bler:.3f}" if r.bler > 0 else \
+                        f"0 in {r.num_blocks:.0f}"
+                    cells += [f"{r.sum_rate:.1f}", bler]
+                else:
+                    cells += ["", ""]
+            lines.append("| " + " | ".join(cells) + " |")
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="bench_lasco output directories")
     ap.add_argument("--out", default="results/report_lasco")
+    ap.add_argument("--link", default=None,
+                    help="a link sweep's output directory (its results.csv "
+                         "joins the per-target summary)")
+    ap.add_argument("--summary-samples", type=int, nargs="+",
+                    default=[300, 3000], metavar="N",
+                    help="sample counts of the per-target summary")
+    ap.add_argument("--ebno-db", type=float, default=10.0,
+                    help="Eb/N0 of the link columns of the summary")
     args = ap.parse_args()
     parts = []
     for run in args.runs:
@@ -348,6 +466,16 @@ def main():
     with atomic_path(os.path.join(args.out, "tables.md")) as p:
         with open(p, "w", encoding="utf-8") as f:
             f.write(text + "\n")
+    link = None
+    if args.link is not None:
+        path = os.path.join(args.link, "results.csv")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no results.csv in --link {args.link!r}")
+        link = pd.read_csv(path)
+    with atomic_path(os.path.join(args.out, "summary.md")) as p:
+        with open(p, "w", encoding="utf-8") as f:
+            f.write(summary_md(table, link, tuple(args.summary_samples),
+                               args.ebno_db) + "\n")
     status = goals(table)
     with atomic_path(os.path.join(args.out, "goals.csv")) as p:
         status.to_csv(p, index=False)

@@ -364,3 +364,83 @@ def test_nan_channels_into_csi_image_are_refused():
         tf.function(PerfectCSI(NT, F))(tf.constant(bad))
     x, _ = csi_image(crandn(3, NT, F), num_taps=TAPS)
     assert np.isfinite(x.numpy()).all()
+
+
+def test_dft_beams_are_sionnas_grid_of_beams_as_columns():
+    """``oversampled_dft_beams`` (Sionna's ``grid_of_beams_dft_ula``
+    transposed) against the formula, beam ``m`` in column ``m``"""
+    from lasco_sionna.csi.codebook import oversampled_dft_beams  # noqa: PLC0415
+    for nt, o in ((32, 4), (8, 1), (16, 2), (4, 8)):
+        beams = oversampled_dft_beams(nt, o)
+        assert beams.dtype == tf.complex128 and beams.shape == (nt, nt * o)
+        n, m = np.arange(nt)[:, None], np.arange(nt * o)[None, :]
+        np.testing.assert_allclose(
+            beams.numpy(), np.exp(2j * np.pi * n * m / (nt * o)) / np.sqrt(nt),
+            rtol=0, atol=1e-13)
+    csi = TypeICodebookCSI(NT, F, oversampling=4)
+    assert csi.beams.dtype == tf.complex64
+    np.testing.assert_allclose(np.linalg.norm(csi.beams.numpy(), axis=0), 1.0,
+                               rtol=1e-6)
+
+
+REFERENCE_SPECS = {
+    "type1": {"name": "type1", "oversampling": 4},
+    "type1_noamp": {"name": "type1", "oversampling": 1, "amplitude_bits": 0,
+                    "num_subbands": 4},
+    "etype2": {"name": "etype2", "num_beams": 4, "oversampling": 4,
+               "num_subbands": 4},
+    "quantized": {"name": "quantized", "num_taps": 8}}
+
+
+@pytest.mark.parametrize("precision", ["single", "double"])
+def test_codebook_and_quantised_payloads_match_stored_reference(precision):
+    """Payload bits and reconstruction NMSE of the codebook and quantised
+    paths equal what they were before they used Sionna's utilities
+    (``tests/data/csi_reference.npz``, computed by the earlier code)"""
+    import os  # noqa: PLC0415
+    ref = np.load(os.path.join(os.path.dirname(__file__), "data",
+                               "csi_reference.npz"))
+    rng = np.random.default_rng(0)
+    channels = {}
+    for nt, f in ((32, 64), (8, 16)):
+        h = (rng.standard_normal((3, 2, nt, f))
+             + 1j * rng.standard_normal((3, 2, nt, f))) / np.sqrt(2)
+        channels[nt] = (f, h.astype(np.complex64))
+    checked = 0
+    for nt, (f, h) in channels.items():
+        for name, spec in REFERENCE_SPECS.items():
+            if name == "quantized":
+                spec = {**spec, "bit_budget": 4112 if nt == 32 else 300}
+            if name == "etype2" and precision == "double":
+                # eType II picks its oversampling group by the total power
+                # of the group's nt orthogonal beams, which is ||h||^2 for
+                # every group: in double precision rounding decides (any
+                # change of the beams' last bits changes the pick)
+                continue
+            key = f"{name}_{nt}_{precision}"
+            csi = get_csi_feedback(spec, nt, f, precision=precision)
+            x = tf.constant(h, csi.cdtype)
+            bits = csi.encode(x)
+            expected = np.unpackbits(ref[key + "_bits"], axis=-1,
+                                     count=int(ref[key + "_shape"][-1]))
+            np.testing.assert_array_equal(bits.numpy().astype(np.uint8),
+                                          expected, err_msg=key)
+            h_hat = csi.decode(bits).numpy()
+            nmse = np.sum(np.abs(h - h_hat) ** 2, axis=(-2, -1)) / \
+                np.sum(np.abs(h) ** 2, axis=(-2, -1))
+            np.testing.assert_allclose(nmse, ref[key + "_nmse"], rtol=1e-5,
+                                       err_msg=key)
+            checked += 1
+    assert checked == (8 if precision == "single" else 6)
+    nq = NormQuantizer(8)
+    np.testing.assert_array_equal(
+        nq.to_bits(ref["norms"]).numpy().astype(np.uint8),
+        np.unpackbits(ref["norm_bits"], axis=-1))
+    np.testing.assert_array_equal(nq.from_bits(nq.to_bits(ref["norms"])),
+                                  ref["norm_hat"])
+    uq = UniformQuantizer(4, clip=2.0)
+    np.testing.assert_array_equal(
+        uq.to_bits(ref["uq_x"]).numpy().astype(np.uint8),
+        np.unpackbits(ref["uq_bits"], axis=-1, count=4 * ref["uq_x"].shape[-1]))
+    np.testing.assert_array_equal(uq.from_bits(uq.to_bits(ref["uq_x"])),
+                                  ref["uq_back"])

@@ -1,16 +1,15 @@
 """Dataset cache (reuse, invalidation, corruption, resume), splits, loaders, DatasetChannel"""
 
 import os
-import warnings
 
 import numpy as np
 import pytest
 import sionna.phy
 import tensorflow as tf
 
-from lasco_sionna.channels import (BSArray, CDLEnvironment, ChannelDataset,
-                                   DatasetChannel, Environment, Numerology,
-                                   build_dataset, get_environment)
+from lasco_sionna.channels import (BSArray, CDLEnvironment, DatasetChannel,
+                                   Environment, Numerology, build_dataset,
+                                   get_environment)
 
 NUM = Numerology(fft_size=16, num_ofdm_symbols=14)
 ARRAY = BSArray(num_cols=4)

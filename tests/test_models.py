@@ -384,3 +384,79 @@ def test_load_pretrained_from_a_path(tmp_path):
         np.testing.assert_array_equal(lam(x0).numpy(), ref)
     with pytest.raises(FileNotFoundError, match="other.json does not exist"):
         load_pretrained(tmp_path / "other.json")
+
+
+def test_fit_reproduces_the_earlier_loop():
+    """``fit`` on :func:`training_loop` gives the history the earlier loop
+    gave (values computed by it on this problem)"""
+    from lasco_sionna.models import fit  # noqa: PLC0415
+    r = np.random.default_rng(1)
+    xt = r.standard_normal((200, 2, 4, 4)).astype(np.float32)
+    xv = r.standard_normal((40, 2, 4, 4)).astype(np.float32)
+    yt = 0.5 * xt + 0.1 * np.roll(xt, 1, -1)
+    yv = 0.5 * xv + 0.1 * np.roll(xv, 1, -1)
+    w = keras.Variable(np.eye(32, dtype=np.float32) * 0.1)
+
+    def predict(x):
+        # [batch, 32] -> [batch, 2, 4, 4]
+        return tf.reshape(tf.matmul(tf.reshape(x, [-1, 32]), w), [-1, 2, 4, 4])
+
+    hist, best = fit(predict, [w], (xt,), yt, (xv,), yv, steps=30,
+                     batch_size=16, learning_rate=1e-2, eval_every=7, seed=3)
+    assert list(hist.columns) == ["step", "elapsed_s", "train_nmse_db",
+                                  "val_nmse_db"]
+    assert hist.step.tolist() == [0, 7, 14, 21, 28, 30] and best == 30
+    np.testing.assert_allclose(
+        hist.train_nmse_db[1:],
+        [-2.5546781685835223, -4.046861983137591, -5.763057304847738,
+         -7.497897903687381, -8.407403321816702], rtol=1e-5)
+    np.testing.assert_allclose(
+        hist.val_nmse_db,
+        [-1.8559212684631348, -2.9056396484375, -3.93723201751709,
+         -5.216867446899414, -6.88929557800293, -7.500893592834473],
+        rtol=1e-5)
+    np.testing.assert_allclose(w.numpy()[0, :3],
+                               [0.35895765, 0.12162504, 0.03023092],
+                               rtol=1e-4)
+
+
+def test_training_loop_schedule_and_resume():
+    """Evaluations and checkpoints at the same steps whether a run goes
+    through or stops and resumes; the batch of the step after ``s`` steps
+    is ``batch(s)``"""
+    from lasco_sionna.models import training_loop  # noqa: PLC0415
+
+    def trace(first, last, phase_start=0, max_seconds=None, elapsed=0.0):
+        seen, rows, ckpts = [], [], []
+        out = training_loop(
+            lambda s: (seen.append(s), 10.0 ** (-s / 10))[1], lambda s: (s,),
+            lambda: {"val": len(seen)}, first, last, 4,
+            phase_start=phase_start, elapsed_s=elapsed, on_eval=rows.append,
+            checkpoint=lambda s, t: ckpts.append(s), checkpoint_every=3,
+            max_seconds=max_seconds)
+        return out, seen, rows, ckpts
+
+    (step, elapsed), seen, rows, ckpts = trace(0, 10)
+    assert step == 10 and elapsed >= 0
+    assert seen == list(range(10))
+    assert [r["step"] for r in rows] == [4, 8, 10]
+    assert ckpts == [3, 6, 9, 10]
+    # train_nmse_db: 10 log10 of the mean loss since the last evaluation
+    np.testing.assert_allclose(rows[1]["train_nmse_db"],
+                               10 * np.log10(np.mean(
+                                   [10.0 ** (-s / 10) for s in range(4, 8)])))
+    assert rows[0]["val"] == 4 and set(rows[0]) == {
+        "step", "elapsed_s", "train_nmse_db", "val"}
+    # Stopped by the time limit after one step, with a checkpoint
+    (step, _), seen, rows, ckpts = trace(0, 10, max_seconds=0.0)
+    assert (step, seen, rows, ckpts) == (1, [0], [], [1])
+    # Resumed from step 6 of a phase that started at step 2
+    (step, elapsed), seen, rows, ckpts = trace(6, 12, phase_start=2,
+                                               elapsed=100.0)
+    assert step == 12 and elapsed >= 100.0 and seen == list(range(6, 12))
+    assert [r["step"] for r in rows] == [10, 12] and ckpts == [8, 11, 12]
+    # Nothing to do
+    assert trace(5, 5)[1:] == ([], [], [])
+    with pytest.raises(ValueError, match="`checkpoint_every`"):
+        training_loop(lambda: 1.0, lambda s: (), dict, 0, 1, 1,
+                      checkpoint=print)

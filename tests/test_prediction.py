@@ -300,8 +300,8 @@ def test_train_predictor_resumes_after_a_stop(sims_script, tmp_path,
     cfg.update(steps=6, eval_every=2, num_sequences=20)
     whole = script.run(cfg, str(tmp_path / "whole"))
     assert set(whole["test_nmse_db"]) == {"transformer", "hold"}
-    # Stopped after its first evaluation (time limit 0), then resumed
-    with pytest.raises(TrainingStopped, match="stopped at step 2 of 6"):
+    # Stopped after its first step (time limit 0), then resumed
+    with pytest.raises(TrainingStopped, match="stopped at step 1 of 6"):
         script.run(cfg, str(tmp_path / "split"), max_minutes=0)
     assert not (tmp_path / "split" / "log.csv").exists()
     split = script.run(cfg, str(tmp_path / "split"))

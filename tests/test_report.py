@@ -1,7 +1,7 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-"""sims/report_lasco.py: issue 3's goals evaluated from a hand-made results table"""
+"""sims/report_lasco.py: the adaptation goals and the per-target summary, from a hand-made results table"""
 
 import numpy as np
 import pandas as pd
@@ -181,3 +181,43 @@ def test_report_main_writes_new_sections(report, tmp_path, monkeypatch):
     goals = pd.read_csv(out / "goals.csv")
     assert ((goals.goal == "beats lookup at n=300")
             & (goals.status == "met")).any()
+
+
+def test_link_labels_map_to_methods(report):
+    assert report.link_method("adapted(method=elasco_linear_ls,model=lam-cr16,"
+                              "num_samples=300,reference=sam-ref-cr16)") \
+        == ("elasco_linear", 300)
+    assert report.link_method("pretrained(model=lam-cr16)") == \
+        ("lam_zero_shot", 0)
+    assert report.link_method("etype2(num_beams=8,num_subbands=8)") == \
+        ("etype2_link", 0)
+    assert report.link_method("perfect") == ("perfect", 0)
+
+
+def test_summary_joins_nmse_and_link(report):
+    table = pd.DataFrame([
+        {"target": "t", "samples": 0, "method": "lam_zero_shot",
+         "nmse_db": -10.0, "payload_bits": 520, "adapted_state": 0},
+        {"target": "t", "samples": 300, "method": "elasco_linear",
+         "nmse_db": -11.0, "payload_bits": 520, "adapted_state": 7,
+         "wall_time_s": 2.0},
+        {"target": "t", "samples": 3000, "method": "elasco_linear",
+         "nmse_db": -12.5, "payload_bits": 520, "adapted_state": 9,
+         "wall_time_s": 3.0}])
+    link = pd.DataFrame([
+        {"environment": "t", "csi": "pretrained(model=lam-cr16)",
+         "ebno_db": 10.0, "sum_rate": 20.0, "bler": 0.0, "num_blocks": 64,
+         "feedback_bits_per_user": 520},
+        {"environment": "t", "csi": "adapted(method=elasco_linear,"
+         "num_samples=300)", "ebno_db": 10.0, "sum_rate": 21.5, "bler": 0.25,
+         "num_blocks": 64, "feedback_bits_per_user": 520},
+        {"environment": "t", "csi": "pretrained(model=lam-cr16)",
+         "ebno_db": 5.0, "sum_rate": 1.0, "bler": 1.0, "num_blocks": 64,
+         "feedback_bits_per_user": 520}])
+    md = report.summary_md(table, link, samples=(300, 3000), ebno_db=10.0)
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")
+            for line in md.splitlines() if line.startswith("| ")}
+    assert rows["LAM zero-shot"][4:] == ["(any n) -10.00", "", "20.0",
+                                         "0 in 64 |"]
+    assert rows["E-LASCO, linear SAMs + LS coefficients"][2:] == \
+        ["9", "3", "-11.00", "-12.50", "21.5", "0.250 |"]

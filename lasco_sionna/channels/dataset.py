@@ -567,7 +567,13 @@ def _finalize(f, env, build):
 
 
 def _chunk_seed(seed, index):
-    """Seed of chunk ``index``: independent streams from ``(seed, index)``"""
+    """Seed of chunk ``index``: independent streams from ``(seed, index)``
+
+    Not :func:`~lasco_sionna.utils.seeds.derive_seed`: these values decide
+    the content of every cached dataset (and of the models and results built
+    on them), which the cache key does not cover, so they stay as they were
+    (``SeedSequence([seed, index])``, first word modulo ``2**31 - 1``).
+    """
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0]
                % (2 ** 31 - 1))
 

@@ -14,10 +14,14 @@ from lasco_sionna.channels.config import BSArray, Numerology
 from lasco_sionna.channels.environment import Environment, register_environment
 from lasco_sionna.channels.rt_worker import get_worker
 from lasco_sionna.utils.validation import (check_choice, check_number,
-                                           check_positive)
+                                           check_positive, check_seed)
 
 #: Batch size of the replacement drops for UEs without paths
 _SPARE_BATCH = 16
+
+#: Seed of the path solver unless ``solver_seed`` says otherwise (the value
+#: every cached ray-traced dataset was traced with)
+DEFAULT_SOLVER_SEED = 42
 
 #: Scenes shipped with ``sionna-rt`` that are registered as environments
 SCENES = ("munich", "etoile", "florence", "san_francisco",
@@ -139,6 +143,11 @@ class RayTracedEnvironment(Environment):
         [num_samples, num_bs_ant, cir_paths, num_time_steps] complex64
         (scaled like ``h``) and ``cir_tau`` [num_samples, cir_paths]
         float32 [s] (first arrival at 0; unused paths have ``a = 0``)
+
+    solver_seed : `int`, (default 42)
+        Seed of :class:`~sionna.rt.PathSolver`'s ray launching (the same
+        for every path-solver call, so a UE's channel does not depend on the
+        draw it belongs to); enters the dataset cache key only when changed
     """
 
     kind = "raytraced"
@@ -150,7 +159,8 @@ class RayTracedEnvironment(Environment):
                  ue_speed=0.0, min_gain_db=-130.0, min_ue_distance=10.0,
                  max_ue_distance=None, max_depth=3, samples_per_src=100000,
                  batch_size=100, cell_size=5.0, spare_fraction=0.0,
-                 cir_paths=32, bs_look_at=None, num_ue_ant=1):
+                 cir_paths=32, bs_look_at=None, num_ue_ant=1,
+                 solver_seed=DEFAULT_SOLVER_SEED):
         super().__init__(name, numerology, bs_array, seed, normalize,
                          num_ue_ant)
         check_choice("scene", scene, SCENES)
@@ -184,6 +194,7 @@ class RayTracedEnvironment(Environment):
             "spare_fraction", spare_fraction, allow_zero=True))
         self.cir_paths = int(check_positive("cir_paths", cir_paths,
                                             integer=True, allow_zero=True))
+        self.solver_seed = int(check_seed("solver_seed", solver_seed))
         self.last_traced_positions = None
         self._sites = None
 
@@ -203,7 +214,9 @@ class RayTracedEnvironment(Environment):
                 "cir_paths": self.cir_paths,
                 # Only when set: default datasets keep their cache keys
                 **({} if self.bs_look_at is None else
-                   {"bs_look_at": self.bs_look_at})}
+                   {"bs_look_at": self.bs_look_at}),
+                **({} if self.solver_seed == DEFAULT_SOLVER_SEED else
+                   {"solver_seed": self.solver_seed})}
 
     @property
     def split_key(self):
@@ -308,7 +321,7 @@ class RayTracedEnvironment(Environment):
             sampling_frequency=float(sampling_frequency),
             max_depth=self.max_depth, samples_per_src=self.samples_per_src,
             batch_size=int(batch_size or self.batch_size),
-            cir_paths=self.cir_paths if cir else 0)
+            seed=self.solver_seed, cir_paths=self.cir_paths if cir else 0)
 
     def _velocities(self, num, rng):
         phi = rng.uniform(0.0, 2 * np.pi, num)

@@ -328,7 +328,7 @@ def _outdoor(scene, positions):
 
 def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
           frequencies, num_time_steps, sampling_frequency, max_depth,
-          samples_per_src, batch_size, seed=42, cir_paths=0):
+          samples_per_src, batch_size, seed, cir_paths=0):
     """OFDM channels ``[num_ues, (num_ue_ant,) num_bs_ant, num_time_steps, fft_size]``
 
     The ``num_ue_ant`` axis (``bs["num_ue_ant"]`` UE antennas) is there only

@@ -5,9 +5,11 @@
 
 import math
 
-import numpy as np
 import tensorflow as tf
 from sionna.phy.fec.utils import bin2int_tf, int2bin_tf
+from sionna.phy.mimo import grid_of_beams_dft_ula
+from sionna.phy.utils import (db_to_lin, flatten_dims, flatten_last_dims,
+                              lin_to_db, split_dim)
 
 from lasco_sionna.csi.feedback import CSIFeedback, register_csi_feedback
 from lasco_sionna.utils.validation import check_choice, check_positive
@@ -15,6 +17,9 @@ from lasco_sionna.utils.validation import check_choice, check_positive
 
 def oversampled_dft_beams(num_ant, oversampling):
     r"""Oversampled DFT beams of a ULA, as columns
+
+    Sionna's :func:`~sionna.phy.mimo.grid_of_beams_dft_ula` (beams as rows),
+    computed in double precision and transposed.
 
     Input
     -----
@@ -26,13 +31,13 @@ def oversampled_dft_beams(num_ant, oversampling):
 
     Output
     ------
-    beams : [num_ant, num_ant * oversampling], `np.complex128`
+    beams : [num_ant, num_ant * oversampling], `tf.complex128`
         :math:`u_m[n] = e^{j 2\pi n m / (N_t O)} / \sqrt{N_t}`
     """
-    n = np.arange(num_ant)[:, None]
-    m = np.arange(num_ant * oversampling)[None, :]
-    return np.exp(2j * np.pi * n * m / (num_ant * oversampling)) / \
-        np.sqrt(num_ant)
+    # [num_ant * oversampling, num_ant]
+    gob = grid_of_beams_dft_ula(num_ant, oversampling, precision="double")
+    # [num_ant, num_ant * oversampling]
+    return tf.transpose(gob)
 
 
 class TypeICodebookCSI(CSIFeedback):
@@ -134,7 +139,7 @@ class TypeICodebookCSI(CSIFeedback):
         self.num_beams = self.num_bs_ant * self.oversampling
         self.pmi_bits = max(1, math.ceil(math.log2(self.num_beams)))
         # Beams as columns: [num_bs_ant, num_beams]
-        self._beams = tf.constant(
+        self._beams = tf.cast(
             oversampled_dft_beams(self.num_bs_ant, self.oversampling),
             self.cdtype)
 
@@ -149,13 +154,10 @@ class TypeICodebookCSI(CSIFeedback):
 
     def encode(self, h):
         h = self._prepare(h)
-        batch_shape = tf.shape(h)[:-2]
         # Beam responses h_f^T u_m: [..., fft_size, num_beams]
         c = tf.matmul(h, self._beams, transpose_a=True)
         # [..., num_subbands, sc_per_subband, num_beams]
-        c = tf.reshape(c, tf.concat([batch_shape,
-                                     [self.num_subbands, -1, self.num_beams]],
-                                    0))
+        c = split_dim(c, [self.num_subbands, -1], len(c.shape) - 2)
         # Mean received power per beam: [..., num_subbands, num_beams]
         power = tf.reduce_mean(tf.abs(c) ** 2, axis=-2)
         # [..., num_subbands]
@@ -165,7 +167,7 @@ class TypeICodebookCSI(CSIFeedback):
         if self.amplitude_bits:
             best = tf.reduce_max(power, axis=-1)
             ref = tf.cast(self.num_bs_ant, self.rdtype)
-            gain_db = 10.0 * tf.math.log(best / ref + 1e-30) / np.log(10.0)
+            gain_db = lin_to_db(best / ref + 1e-30, precision=self.precision)
             lo, hi = self.amplitude_range_db
             levels = 2 ** self.amplitude_bits
             q = tf.round((gain_db - lo) / (hi - lo) * (levels - 1))
@@ -175,15 +177,13 @@ class TypeICodebookCSI(CSIFeedback):
         # [..., num_subbands, pmi_bits + amplitude_bits]
         bits = tf.concat(fields, axis=-1)
         # [..., payload_bits]
-        bits = tf.reshape(bits, tf.concat([batch_shape, [-1]], 0))
+        bits = flatten_last_dims(bits, 2)
         return tf.cast(bits, self.rdtype)
 
     def decode(self, bits):
         bits = tf.cast(bits, tf.int32)
-        batch_shape = tf.shape(bits)[:-1]
         # [..., num_subbands, pmi_bits + amplitude_bits]
-        bits = tf.reshape(bits, tf.concat([batch_shape, [self.num_subbands,
-                                                         -1]], 0))
+        bits = split_dim(bits, [self.num_subbands, -1], len(bits.shape) - 1)
         pmi = bin2int_tf(bits[..., :self.pmi_bits])
         # Wrap indices beyond the codebook (only for corrupted payloads)
         pmi = tf.math.floormod(pmi, self.num_beams)
@@ -193,7 +193,8 @@ class TypeICodebookCSI(CSIFeedback):
             q = tf.cast(bin2int_tf(bits[..., self.pmi_bits:]), self.rdtype)
             lo, hi = self.amplitude_range_db
             gain_db = lo + q / (2 ** self.amplitude_bits - 1) * (hi - lo)
-            amp = tf.sqrt(self.num_bs_ant * 10.0 ** (gain_db / 10.0))
+            amp = tf.sqrt(self.num_bs_ant
+                          * db_to_lin(gain_db, precision=self.precision))
         else:
             amp = tf.fill(tf.shape(pmi), tf.sqrt(tf.cast(self.num_bs_ant,
                                                          self.rdtype)))
@@ -203,8 +204,7 @@ class TypeICodebookCSI(CSIFeedback):
         # [..., num_subbands, sc_per_subband, num_bs_ant]
         v = tf.repeat(v[..., tf.newaxis, :], sc, axis=-2)
         # [..., fft_size, num_bs_ant]
-        v = tf.reshape(v, tf.concat([batch_shape, [self.fft_size,
-                                                   self.num_bs_ant]], 0))
+        v = flatten_dims(v, 2, len(v.shape) - 3)
         # [..., num_bs_ant, fft_size]
         return tf.linalg.matrix_transpose(v)
 

@@ -8,6 +8,8 @@ import math
 import numpy as np
 import tensorflow as tf
 from sionna.phy.fec.utils import bin2int_tf, int2bin_tf
+from sionna.phy.utils import (db_to_lin, flatten_dims, flatten_last_dims,
+                              lin_to_db, log10, split_dim)
 
 from lasco_sionna.csi.codebook import oversampled_dft_beams
 from lasco_sionna.csi.feedback import CSIFeedback, register_csi_feedback
@@ -102,7 +104,7 @@ class ETypeIICodebookCSI(CSIFeedback):
         self.amplitude_bits, self.phase_bits = int(amplitude_bits), \
             int(phase_bits)
         # [num_bs_ant, num_bs_ant * oversampling]
-        self._beams = tf.constant(
+        self._beams = tf.cast(
             oversampled_dft_beams(num_bs_ant, oversampling), self.cdtype)
 
     @property
@@ -127,8 +129,7 @@ class ETypeIICodebookCSI(CSIFeedback):
         # [..., nt * o]
         power = tf.reduce_mean(tf.abs(c) ** 2, axis=-2)
         # Beam m = q + o k: [..., nt, o]
-        grid = tf.reshape(power, tf.concat([tf.shape(power)[:-1], [nt, o]],
-                                           0))
+        grid = split_dim(power, [nt, o], len(power.shape) - 1)
         q = tf.argmax(tf.reduce_sum(grid, axis=-2), axis=-1,
                       output_type=tf.int32)
         # [..., nt]
@@ -144,15 +145,13 @@ class ETypeIICodebookCSI(CSIFeedback):
 
     def encode(self, h):
         h = self._prepare(h)
-        batch_shape = tf.shape(h)[:-2]
         q, k = self._selection(h)
         u = self._beam_matrix(q, k)
         # Beam-domain channels b_f = U^T h_f: [..., fft_size, num_beams]
         b = tf.matmul(h, u, transpose_a=True, transpose_b=True)
         sc = self.fft_size // self.num_subbands
         # [..., num_subbands, sc, num_beams]
-        b = tf.reshape(b, tf.concat([batch_shape, [self.num_subbands, sc,
-                                                   self.num_beams]], 0))
+        b = split_dim(b, [self.num_subbands, sc], len(b.shape) - 2)
         r = tf.matmul(b, b, adjoint_a=True)
         # [..., num_subbands, num_beams, num_beams]
         e, v = tf.linalg.eigh(tf.math.conj(r))
@@ -163,56 +162,62 @@ class ETypeIICodebookCSI(CSIFeedback):
         ref = tf.argmax(amp, axis=-1, output_type=tf.int32)
         ph_ref = tf.gather(tf.math.angle(c), ref, batch_dims=len(c.shape) - 1)
         phase = tf.math.angle(c) - ph_ref[..., tf.newaxis]
-        rel_db = 20.0 * tf.math.log(amp / tf.reduce_max(amp, -1,
-                                                        keepdims=True)
-                                    + 1e-30) / np.log(10.0)
+        rel_db = 20.0 * log10(amp / tf.reduce_max(amp, -1, keepdims=True)
+                              + 1e-30)
         na = 2 ** self.amplitude_bits
         # level j <-> -3 (na - 1 - j) dB; level 0 <-> 0 amplitude
         qa = tf.clip_by_value(tf.round(rel_db / 3.0) + (na - 1), 0, na - 1)
         npb = 2 ** self.phase_bits
         qp = tf.math.floormod(tf.round(phase / (2 * np.pi) * npb), npb)
-        gain_db = 10.0 * tf.math.log(e[..., -1] / sc / self.num_bs_ant
-                                     + 1e-30) / np.log(10.0)
+        gain_db = lin_to_db(e[..., -1] / sc / self.num_bs_ant + 1e-30,
+                            precision=self.precision)
         qg = tf.clip_by_value(tf.round(gain_db / 1.5) + 8, 0, 15)
+        # [..., num_subbands, gain + num_beams * (amplitude + phase) bits]
         per_sb = tf.concat([
             int2bin_tf(tf.cast(qg, tf.int32), self._GAIN_BITS),
-            tf.reshape(int2bin_tf(tf.cast(qa, tf.int32), self.amplitude_bits),
-                       tf.concat([tf.shape(qa)[:-1], [-1]], 0)),
-            tf.reshape(int2bin_tf(tf.cast(qp, tf.int32), self.phase_bits),
-                       tf.concat([tf.shape(qp)[:-1], [-1]], 0))], axis=-1)
-        k_bits = tf.reshape(int2bin_tf(k, self._index_bits),
-                            tf.concat([batch_shape, [-1]], 0))
+            flatten_last_dims(int2bin_tf(tf.cast(qa, tf.int32),
+                                         self.amplitude_bits), 2),
+            flatten_last_dims(int2bin_tf(tf.cast(qp, tf.int32),
+                                         self.phase_bits), 2)], axis=-1)
+        # [..., num_beams * index_bits]
+        k_bits = flatten_last_dims(int2bin_tf(k, self._index_bits), 2)
+        # [..., payload_bits]
         bits = tf.concat([int2bin_tf(q, self._group_bits), k_bits,
-                          tf.reshape(per_sb, tf.concat([batch_shape, [-1]],
-                                                       0))], axis=-1)
+                          flatten_last_dims(per_sb, 2)], axis=-1)
         return tf.cast(bits, self.rdtype)
 
     def decode(self, bits):
         bits = tf.cast(bits, tf.int32)
-        batch_shape = tf.shape(bits)[:-1]
+        last = len(bits.shape) - 1
         gb, nw = self._group_bits, self._group_bits + \
             self.num_beams * self._index_bits
         q = bin2int_tf(bits[..., :gb])
-        k = bin2int_tf(tf.reshape(bits[..., gb:nw], tf.concat(
-            [batch_shape, [self.num_beams, self._index_bits]], 0)))
+        # [..., num_beams, index_bits]
+        k = split_dim(bits[..., gb:nw], [self.num_beams, self._index_bits],
+                      last)
+        # [..., num_beams]
+        k = bin2int_tf(k)
         u = self._beam_matrix(q, k)
-        per = tf.reshape(bits[..., nw:], tf.concat(
-            [batch_shape, [self.num_subbands, -1]], 0))
+        # [..., num_subbands, gain + num_beams * (amplitude + phase) bits]
+        per = split_dim(bits[..., nw:], [self.num_subbands, -1], last)
         g = self._GAIN_BITS
         na_bits = self.num_beams * self.amplitude_bits
         qg = tf.cast(bin2int_tf(per[..., :g]), self.rdtype)
-        qa = tf.cast(bin2int_tf(tf.reshape(
-            per[..., g:g + na_bits], tf.concat(
-                [batch_shape, [self.num_subbands, self.num_beams,
-                               self.amplitude_bits]], 0))), self.rdtype)
-        qp = tf.cast(bin2int_tf(tf.reshape(
-            per[..., g + na_bits:], tf.concat(
-                [batch_shape, [self.num_subbands, self.num_beams,
-                               self.phase_bits]], 0))), self.rdtype)
+        # [..., num_subbands, num_beams, amplitude_bits]
+        qa = split_dim(per[..., g:g + na_bits],
+                       [self.num_beams, self.amplitude_bits], last + 1)
+        # [..., num_subbands, num_beams]
+        qa = tf.cast(bin2int_tf(qa), self.rdtype)
+        # [..., num_subbands, num_beams, phase_bits]
+        qp = split_dim(per[..., g + na_bits:],
+                       [self.num_beams, self.phase_bits], last + 1)
+        # [..., num_subbands, num_beams]
+        qp = tf.cast(bin2int_tf(qp), self.rdtype)
         na = 2 ** self.amplitude_bits
         amp = tf.where(qa > 0, 10.0 ** (-3.0 * (na - 1 - qa) / 20.0), 0.0)
         amp = amp / tf.norm(amp, axis=-1, keepdims=True)
-        gain = tf.sqrt(self.num_bs_ant * 10.0 ** ((qg - 8) * 1.5 / 10.0))
+        gain = tf.sqrt(self.num_bs_ant
+                       * db_to_lin((qg - 8) * 1.5, precision=self.precision))
         phase = qp / 2 ** self.phase_bits * 2 * np.pi
         # [..., num_subbands, num_beams]
         c = tf.complex(amp * tf.cos(phase), amp * tf.sin(phase)) * \
@@ -222,8 +227,8 @@ class ETypeIICodebookCSI(CSIFeedback):
         sc = self.fft_size // self.num_subbands
         v = tf.repeat(v[..., tf.newaxis, :], sc, axis=-2)
         # [..., fft_size, num_bs_ant]
-        v = tf.reshape(v, tf.concat([batch_shape, [self.fft_size,
-                                                   self.num_bs_ant]], 0))
+        v = flatten_dims(v, 2, len(v.shape) - 3)
+        # [..., num_bs_ant, fft_size]
         return tf.linalg.matrix_transpose(v)
 
 

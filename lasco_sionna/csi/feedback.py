@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import tensorflow as tf
 from sionna.phy import Block
 from sionna.phy.fec.utils import bin2int_tf, int2bin_tf
+from sionna.phy.utils import flatten_last_dims, split_dim
 
 from lasco_sionna.csi.quantizer import UniformQuantizer, gaussian_optimal_clip
 from lasco_sionna.csi.representation import (
@@ -155,15 +156,14 @@ class PerfectCSI(CSIFeedback):
         # [..., num_bs_ant, fft_size, 2, 32]
         bits = int2bin_tf(words, 32)
         # [..., payload_bits]
-        bits = tf.reshape(bits, tf.concat([tf.shape(h)[:-2], [-1]], 0))
+        bits = flatten_last_dims(bits, 4)
         return tf.cast(bits, self.rdtype)
 
     def decode(self, bits):
         bits = tf.cast(bits, tf.int32)
-        shape = tf.concat([tf.shape(bits)[:-1],
-                           [self.num_bs_ant, self.fft_size, 2, 32]], 0)
         # [..., num_bs_ant, fft_size, 2, 32]
-        bits = tf.reshape(bits, shape)
+        bits = split_dim(bits, [self.num_bs_ant, self.fft_size, 2, 32],
+                         len(bits.shape) - 1)
         # [..., num_bs_ant, fft_size, 2]
         x = tf.bitcast(bin2int_tf(bits), tf.float32)
         x = tf.cast(x, self.rdtype)
@@ -293,9 +293,8 @@ class QuantizedCSI(CSIFeedback):
                                                precision=self.precision)
         # [..., num_bs_ant, num_taps, 2]
         x = tf.stack([tf.math.real(a), tf.math.imag(a)], axis=-1)
-        batch_shape = tf.shape(x)[:-3]
         # [..., num_coeffs]
-        x = tf.reshape(x, tf.concat([batch_shape, [-1]], 0))
+        x = flatten_last_dims(x, 3)
         # Lloyd steps from the RMS: [..., 1]
         scale = tf.sqrt(tf.reduce_mean(tf.square(x), axis=-1, keepdims=True))
         for _ in range(self.num_iterations):
@@ -311,16 +310,16 @@ class QuantizedCSI(CSIFeedback):
         # [..., 1]
         scale_q = tf.cast(scale, ftype)
         word = tf.cast(tf.bitcast(scale_q, itype), tf.int32)
-        # [..., scale_bits]
+        # [..., 1, scale_bits]
         scale_bits = tf.math.floormod(int2bin_tf(word, self.scale_bits), 2)
-        scale_bits = tf.reshape(scale_bits, tf.concat([batch_shape, [-1]], 0))
+        # [..., scale_bits]
+        scale_bits = flatten_last_dims(scale_bits, 2)
         # [..., payload_bits]
         bits = tf.concat([scale_bits, coeff_bits], axis=-1)
         return tf.cast(bits, self.rdtype)
 
     def decode(self, bits):
         bits = tf.cast(bits, tf.int32)
-        batch_shape = tf.shape(bits)[:-1]
         ftype, itype = self._float_type()
         word = bin2int_tf(bits[..., :self.scale_bits])
         if self.scale_bits == 16:
@@ -334,8 +333,8 @@ class QuantizedCSI(CSIFeedback):
                       self.rdtype)
         x = scale * lev
         # [..., num_bs_ant, num_taps, 2]
-        x = tf.reshape(x, tf.concat([batch_shape,
-                                     [self.num_bs_ant, self.num_taps, 2]], 0))
+        x = split_dim(x, [self.num_bs_ant, self.num_taps, 2],
+                      len(x.shape) - 1)
         a = tf.complex(x[..., 0], x[..., 1])
         # [..., num_bs_ant, fft_size]
         return angular_delay_to_spatial_frequency(a, self.fft_size,

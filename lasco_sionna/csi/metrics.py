@@ -4,6 +4,7 @@
 """CSI reconstruction metrics: NMSE, generalised cosine similarity, SGCS"""
 
 import tensorflow as tf
+from sionna.phy.utils import log10, split_dim
 
 from lasco_sionna.utils.validation import check_channel_tensor, check_positive
 
@@ -59,7 +60,7 @@ def nmse_db(h, h_hat):
         NMSE [dB]
     """
     e = tf.reduce_mean(nmse(h, h_hat))
-    return 10.0 * tf.math.log(e) / tf.math.log(tf.cast(10.0, e.dtype))
+    return 10.0 * log10(e)
 
 
 def cosine_similarity(h, h_hat):
@@ -125,9 +126,8 @@ def sgcs(h, h_hat, num_subbands=1):
 
     def dominant(x):
         # [..., num_ant, num_subbands, sc_per_subband]
-        x = tf.reshape(x, tf.concat([tf.shape(x)[:-1],
-                                     [num_subbands, num_sc // num_subbands]],
-                                    0))
+        x = split_dim(x, [num_subbands, num_sc // num_subbands],
+                      len(x.shape) - 1)
         # [..., num_subbands, num_ant, sc_per_subband]
         x = tf.experimental.numpy.swapaxes(x, -3, -2)
         # [..., num_subbands, num_ant, num_ant]

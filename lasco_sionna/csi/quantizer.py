@@ -4,8 +4,9 @@
 """Uniform scalar quantiser with a straight-through gradient (Keras layer), its Gaussian-optimal range, and the log-domain quantiser of the CSI norm"""
 
 import keras
-import numpy as np
 import tensorflow as tf
+from sionna.phy.fec.utils import bin2int_tf, int2bin_tf
+from sionna.phy.utils import flatten_last_dims, log10, split_dim
 
 from lasco_sionna.utils.validation import check_positive
 
@@ -98,23 +99,19 @@ class UniformQuantizer(keras.layers.Layer):
 
     def to_bits(self, x):
         """[..., n * num_bits], `tf.float32` : Payload bits of ``x``"""
-        q = self.indices(x)
-        shifts = tf.range(self.num_bits - 1, -1, -1)
-        bits = tf.bitwise.bitwise_and(tf.bitwise.right_shift(
-            q[..., tf.newaxis], shifts), 1)
+        # [..., n, num_bits], most significant bit first
+        bits = int2bin_tf(self.indices(x), self.num_bits)
         # [..., n * num_bits]
-        bits = tf.reshape(bits, tf.concat([tf.shape(q)[:-1], [-1]], 0))
+        bits = flatten_last_dims(bits, 2)
         return tf.cast(bits, tf.float32)
 
     def from_bits(self, bits):
         """[..., n], `tf.float32` : Values from payload bits"""
         bits = tf.cast(bits, tf.int32)
         # [..., n, num_bits]
-        bits = tf.reshape(bits, tf.concat([tf.shape(bits)[:-1],
-                                           [-1, self.num_bits]], 0))
-        shifts = tf.range(self.num_bits - 1, -1, -1)
-        q = tf.reduce_sum(tf.bitwise.left_shift(bits, shifts), axis=-1)
-        return self.dequantize(q)
+        bits = split_dim(bits, [-1, self.num_bits], len(bits.shape) - 1)
+        # [..., n]
+        return self.dequantize(bin2int_tf(bits))
 
     def call(self, x):
         x = tf.cast(x, tf.float32)
@@ -173,8 +170,7 @@ class NormQuantizer:
 
     def _centred_db(self, norm):
         norm = tf.cast(norm, tf.float32)
-        return 20.0 * tf.math.log(tf.maximum(norm, 1e-30)) \
-            / np.log(10.0) - self._mid
+        return 20.0 * log10(tf.maximum(norm, 1e-30)) - self._mid
 
     def to_bits(self, norm):
         """[..., num_bits], `tf.float32` : Payload bits of the norms"""

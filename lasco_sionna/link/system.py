@@ -15,7 +15,7 @@ from sionna.phy.mimo import StreamManagement
 from sionna.phy.ofdm import (LMMSEEqualizer, LMMSEPostEqualizationSINR,
                              LSChannelEstimator, ResourceGrid,
                              ResourceGridMapper)
-from sionna.phy.utils import ebnodb2no
+from sionna.phy.utils import ebnodb2no, log2
 
 from lasco_sionna.channels.config import Numerology
 from lasco_sionna.csi.feedback import CSIFeedback, get_csi_feedback
@@ -392,12 +392,10 @@ class MUMIMOOFDMLink(Block):
         sinr = self._sinr(h_eff, no, interference_whitening=False)
         # [batch_size, num_eff_sc, num_users]
         sinr = sinr[:, 0, :, :, 0]
-        log2 = tf.math.log(tf.cast(2.0, self.rdtype))
         # [batch_size, num_users]
         csi_error = tf.reduce_sum(tf.abs(h_bs - h) ** 2, axis=[2, 3, 4, 5, 6])
         csi_power = tf.reduce_sum(tf.abs(h) ** 2, axis=[2, 3, 4, 5, 6])
         stats = {"sinr": tf.reduce_mean(sinr, axis=1),
-                 "rate": tf.reduce_mean(tf.math.log(1.0 + sinr), axis=1)
-                         / log2,
+                 "rate": tf.reduce_mean(log2(1.0 + sinr), axis=1),
                  "csi_error": csi_error, "csi_power": csi_power}
         return b, b_hat, stats

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import yaml
 
+from lasco_sionna.utils.seeds import derive_seed
 from lasco_sionna.utils.validation import check_seed
 
 TOP_LEVEL_KEYS = ("name", "output", "seed", "evaluator", "fixed", "grid",
@@ -363,9 +364,8 @@ def point_id(params):
 
 
 def point_seed(sweep_seed, pid):
-    """`int` : Seed of a point, derived from the sweep seed and its id"""
-    digest = hashlib.sha256(f"{sweep_seed}:{pid}".encode()).hexdigest()
-    return int(digest[:8], 16) % (2 ** 31 - 1)
+    """`int` : Seed of a point, ``derive_seed(sweep_seed, pid)`` (sweep seed and point id)"""
+    return derive_seed(sweep_seed, pid)
 
 
 def _as_float(value):
