@@ -10,12 +10,14 @@ and Kalman models), histories of ``--history`` reports (optionally noisy at
 sample-and-hold, LS AR per delay tap and per antenna-subcarrier, Kalman
 AR(p), vector Prony, the nearest-neighbour lookup of training windows, an
 optional GRU trained on the training windows (``--gru-steps``) or a shipped
-one (``--gru-model``), and on TDL
-the Wiener predictor with the true Jakes correlation, whose closed-form NMSE
-is the reference limit (distance in dB per predictor). The cost of each
-predictor is the wall-clock time of one call on all test windows (after a
-warm-up call), per window (one UE's ``num_bs_ant x fft_size`` report).
-Writes ``results.csv`` and ``nmse.png``.
+one (``--gru-model``), a shipped transformer (``--transformer-model``), and
+on TDL the Wiener predictor with the true Jakes correlation, whose
+closed-form NMSE is the reference limit (distance in dB per predictor).
+``--predictors`` keeps only the named ones (e.g. ``hold wiener-jakes
+gru-tdl-a transformer-tdl-a``; the limit is always computed). The cost of
+each predictor is the wall-clock time of one call on all test windows
+(after a warm-up call), per window (one UE's ``num_bs_ant x fft_size``
+report). Writes ``results.csv`` and ``nmse.png``.
 """
 
 import argparse
@@ -62,27 +64,40 @@ def bench_point(args, env_name, speed):
         train = noisy_reports(clean, args.snr_db, seed=args.seed)[0].numpy()
         hist = noisy_reports(hist, args.snr_db, seed=args.seed + 1)[0].numpy()
         no = 10 ** (-args.snr_db / 10)
-    predictors = {
-        "hold": SampleAndHold(H),
-        "ar-tap": ARPredictor(train, args.order, H, mode="tap"),
-        "ar-element": ARPredictor(train, args.order, H, mode="element"),
-        "kalman": KalmanPredictor(train, args.order, L, H, noise_variance=no),
-        "prony": PronyPredictor(args.prony_modes, H),
-        "lookup": LookupPredictor(train, L, H, num_atoms=args.lookup_atoms,
-                                  seed=args.seed),
+    wanted = (lambda name: True) if args.predictors is None else \
+        (lambda name: name in args.predictors)
+    makers = {
+        "hold": lambda: SampleAndHold(H),
+        "ar-tap": lambda: ARPredictor(train, args.order, H, mode="tap"),
+        "ar-element": lambda: ARPredictor(train, args.order, H,
+                                          mode="element"),
+        "kalman": lambda: KalmanPredictor(train, args.order, L, H,
+                                          noise_variance=no),
+        "prony": lambda: PronyPredictor(args.prony_modes, H),
+        "lookup": lambda: LookupPredictor(train, L, H,
+                                          num_atoms=args.lookup_atoms,
+                                          seed=args.seed),
     }
     if args.gru_steps > 0:
-        predictors["gru"] = train_gru(args, clean, L, H, no)
-    if args.gru_model:
-        predictors[args.gru_model] = get_predictor(
-            {"name": "gru", "model": args.gru_model}, L, H)
+        makers["gru"] = lambda: train_gru(args, clean, L, H, no)
+    for kind, model in (("gru", args.gru_model),
+                        ("transformer", args.transformer_model)):
+        if model:
+            makers[model] = lambda spec={"name": kind, "model": model}: \
+                get_predictor(spec, L, H)
     limit = None
     if hasattr(env, "max_doppler"):
         rho = jakes_correlation(np.arange(L + H), env.max_doppler,
                                 args.report_period)
-        predictors["wiener-jakes"] = WienerPredictor(rho, L, H,
-                                                     noise_variance=no)
+        makers["wiener-jakes"] = lambda: WienerPredictor(rho, L, H,
+                                                         noise_variance=no)
         limit = wiener_nmse(rho, L, H, noise_variance=no)
+    unknown = set(args.predictors or ()) - set(makers) - {"wiener-jakes"}
+    if unknown:
+        raise ValueError(f"unknown --predictors {sorted(unknown)}; valid: "
+                         f"{sorted(set(makers) | {'wiener-jakes'})}")
+    predictors = {name: make() for name, make in makers.items()
+                  if wanted(name)}
     nmse = evaluate_predictors(predictors, hist, fut)
     dist = distance_to_limit(nmse, limit) if limit is not None else {}
     cost = {}
@@ -181,6 +196,12 @@ def main(argv=None):
                    help="train a GRU per point for this many steps (0: no GRU)")
     p.add_argument("--gru-model", default=None,
                    help="a shipped trained GRU to evaluate, e.g. gru-tdl-a")
+    p.add_argument("--transformer-model", default=None,
+                   help="a shipped trained transformer to evaluate, e.g. "
+                        "transformer-tdl-a")
+    p.add_argument("--predictors", nargs="+", default=None,
+                   help="evaluate only these predictors (names as in "
+                        "results.csv); default: all")
     p.add_argument("--gru-units", type=int, default=32)
     p.add_argument("--gru-entries", type=int, default=20000,
                    help="antenna-subcarrier windows the GRU trains on")

@@ -1,27 +1,38 @@
 #!/usr/bin/env python
-"""Train a GRU channel predictor on one environment's report sequences
+"""Train a GRU or transformer channel predictor on one environment's report sequences
 
     python sims/train_predictor.py sims/configs/predictor_tiny.yaml [--output DIR]
-    python sims/train_predictor.py sims/configs/gru_tdl_a.yaml --ship   # the shipped GRU
+    python sims/train_predictor.py sims/configs/gru_tdl_a.yaml --ship           # the shipped GRU
+    python sims/train_predictor.py sims/configs/transformer_tdl_a.yaml --ship   # the shipped transformer
 
 The config names the environment (registry name, optional ``params``,
 ``numerology``, ``bs_array``), the UE speed [km/h] (``speed_kmh``, or a list
 ``speeds_kmh`` whose windows are pooled), the report period [s],
 the number and length of the report sequences, an optional measurement SNR
-[dB] of the histories (``snr_db``), the history length and horizon, the GRU
-sizes and the optimisation (``steps``, ``batch_size``, ``learning_rate``,
-``eval_every``). Sequences are split by UE (80/10/10 of the dataset's
-splits). With ``entry_windows: N`` the GRU trains on ``N`` single
-antenna-subcarrier windows drawn from the training windows (its weights are
-shared by all entries, so this is the same model at a fraction of the cost).
-Writes ``log.csv`` (validation NMSE over training), ``result.json`` (test
-NMSE per step ahead and speed of the GRU and of sample-and-hold),
-``<name>.weights.h5`` and ``<name>.json`` (the record
-:func:`~lasco_sionna.prediction.load_predictor` reads: GRU config, history
-length, training config, test NMSE, SHA-256 of the weights) to ``--output``
-(default ``results/predictor/<name>``); ``--ship`` also copies both into
-``lasco_sionna/prediction/weights/``. Seeded. ``predictor_tiny.yaml`` is a
-smoke configuration for tests.
+[dB] of the histories (``snr_db``), the history length and horizon, the
+model (``model``: ``gru`` (default) with ``units``, ``num_layers``, or
+``transformer`` with ``d_model``, ``num_heads``, ``num_layers``, ``ff_dim``,
+``max_history``) and the optimisation (``steps``, ``batch_size``,
+``learning_rate``, ``lr_schedule``: ``constant`` (default) or ``cosine``
+decay to 5 % over the steps, ``eval_every``). Sequences are split by UE (80/10/10 of
+the dataset's splits). With ``entry_windows: N`` the model trains on ``N``
+single antenna-subcarrier windows drawn from the training windows (its
+weights are shared by all entries, so this is the same model at a fraction
+of the cost).
+
+Training is resumable: the state is checkpointed at every evaluation
+(``checkpoint.npz`` in the output directory, atomic writes), a killed run
+started again continues where it stopped with the same result, and
+``--max-minutes M`` stops (after checkpointing) once ``M`` minutes have
+passed, to be resumed by the same command. Writes ``log.csv`` (validation
+NMSE over training), ``result.json`` (test NMSE per step ahead and speed of
+the model and of sample-and-hold), ``<name>.weights.h5`` and ``<name>.json``
+(the record :func:`~lasco_sionna.prediction.load_predictor` reads: model,
+its config, history length, training config, test NMSE, SHA-256 of the
+weights) to ``--output`` (default ``results/predictor/<name>``); ``--ship``
+also copies both into ``lasco_sionna/prediction/weights/``. Seeded.
+``predictor_tiny.yaml`` and ``transformer_tiny.yaml`` are smoke
+configurations for tests.
 """
 
 import argparse
@@ -31,23 +42,46 @@ import shutil
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from lasco_sionna.channels import BSArray, Numerology  # noqa: E402
-from lasco_sionna.prediction import (GRUPredictor, SampleAndHold,  # noqa: E402
+from lasco_sionna.models import TrainingStopped  # noqa: E402
+from lasco_sionna.prediction import (SampleAndHold,  # noqa: E402
                                      entry_windows, environment_at_speed,
                                      evaluate_predictors,
                                      noisy_reports, report_sequences,
                                      sliding_windows, train_predictor)
-from lasco_sionna.prediction.pretrained import WEIGHTS_DIR  # noqa: E402
+from lasco_sionna.prediction.pretrained import MODELS, WEIGHTS_DIR  # noqa: E402
 from lasco_sionna.utils.io import file_sha256  # noqa: E402
 
-KEYS = {"name", "environment", "params", "numerology", "bs_array",
+KEYS = {"name", "model", "environment", "params", "numerology", "bs_array",
         "speed_kmh", "speeds_kmh", "report_period", "num_sequences",
         "num_reports", "snr_db", "history_length", "horizon", "units",
-        "num_layers", "steps", "batch_size", "learning_rate", "eval_every",
+        "num_layers", "d_model", "num_heads", "ff_dim", "max_history",
+        "steps", "batch_size", "learning_rate", "lr_schedule", "eval_every",
         "entry_windows", "seed"}
+
+#: Config keys of each model (its constructor's arguments besides horizon)
+MODEL_KEYS = {"gru": ("units", "num_layers"),
+              "transformer": ("d_model", "num_heads", "num_layers", "ff_dim",
+                              "max_history")}
+
+
+def build_model(cfg):
+    """The untrained predictor of the config"""
+    kind = cfg.get("model", "gru")
+    if kind not in MODEL_KEYS:
+        raise ValueError(f"unknown model {kind!r}; valid: "
+                         f"{sorted(MODEL_KEYS)}")
+    other = sorted(k for keys in MODEL_KEYS.values() for k in keys
+                   if k in cfg and k not in MODEL_KEYS[kind])
+    if other:
+        raise ValueError(f"config keys {other} are not parameters of model "
+                         f"{kind!r} ({list(MODEL_KEYS[kind])})")
+    return MODELS[kind](cfg["horizon"], **{k: cfg[k] for k in
+                                           MODEL_KEYS[kind] if k in cfg})
 
 
 def windows(ds, split, cfg, seed):
@@ -91,32 +125,54 @@ def pooled(datasets, split, cfg, seed, entries=None):
     return hist[pick], fut[pick]
 
 
-def run(cfg, output, ship=False):
-    """Train and evaluate; returns the result dict"""
+def learning_rate(cfg):
+    """Constant ``learning_rate``, or with ``lr_schedule: cosine`` a cosine decay to 5 % of it over the steps"""
+    lr = cfg.get("learning_rate", 1e-3)
+    schedule = cfg.get("lr_schedule", "constant")
+    if schedule == "constant":
+        return lr
+    if schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(lr, cfg["steps"],
+                                                      alpha=0.05)
+    raise ValueError(f"unknown lr_schedule {schedule!r}; valid: constant, "
+                     "cosine")
+
+
+def run(cfg, output, ship=False, max_minutes=None):
+    """Train (or resume) and evaluate; returns the result dict
+
+    Raises :class:`~lasco_sionna.models.TrainingStopped` after
+    ``max_minutes`` (the checkpoint in ``output`` resumes the run).
+    """
     unknown = set(cfg) - KEYS
     if unknown:
         raise ValueError(f"unknown config keys {sorted(unknown)}; valid: "
                          f"{sorted(KEYS)}")
     seed = int(cfg.get("seed", 0))
+    # Keras initialisers draw their seeds when the layers are constructed
+    keras.utils.set_random_seed(seed)
+    model = build_model(cfg)
     datasets = speed_datasets(cfg, seed)
     entries = cfg.get("entry_windows")
     train = pooled(datasets, "train", cfg, seed, entries)
     val = pooled(datasets, "validation", cfg, seed + 100,
                  None if entries is None else max(1, entries // 10))
-    model = GRUPredictor(cfg["horizon"], units=cfg.get("units", 32),
-                         num_layers=cfg.get("num_layers", 1))
+    os.makedirs(output, exist_ok=True)
     log, best = train_predictor(
         model, *train, *val, steps=cfg["steps"],
         batch_size=cfg.get("batch_size", 16),
-        learning_rate=cfg.get("learning_rate", 1e-3),
-        eval_every=cfg.get("eval_every", 50), seed=seed)
-    os.makedirs(output, exist_ok=True)
+        learning_rate=learning_rate(cfg),
+        eval_every=cfg.get("eval_every", 50), seed=seed,
+        checkpoint=os.path.join(output, "checkpoint.npz"),
+        fingerprint=json.dumps(cfg, sort_keys=True),
+        max_seconds=None if max_minutes is None else 60 * max_minutes)
     log.to_csv(os.path.join(output, "log.csv"), index=False)
     weights = os.path.join(output, f"{cfg['name']}.weights.h5")
     model.save_weights(weights)
+    kind = cfg.get("model", "gru")
     nmse = {}
     for i, (speed, ds) in enumerate(datasets.items()):
-        v = evaluate_predictors({"gru": model,
+        v = evaluate_predictors({kind: model,
                                  "hold": SampleAndHold(cfg["horizon"])},
                                 *windows(ds, "test", cfg, seed + 200 + i))
         nmse[speed] = {k: (10 * np.log10(x)).tolist() for k, x in v.items()}
@@ -128,7 +184,7 @@ def run(cfg, output, ship=False):
     with open(os.path.join(output, "result.json"), "w",
               encoding="utf-8") as f:
         json.dump(result, f, indent=2)
-    record = {"name": cfg["name"], "model": "gru",
+    record = {"name": cfg["name"], "model": kind,
               "config": model.get_config(),
               "history_length": int(cfg["history_length"]),
               "report_period": float(cfg.get("report_period", 5e-3)),
@@ -152,11 +208,19 @@ def main(argv=None):
     parser.add_argument("--output", default=None)
     parser.add_argument("--ship", action="store_true",
                         help="copy the weights and record into the package")
+    parser.add_argument("--max-minutes", type=float, default=None,
+                        help="stop (after checkpointing) after this wall "
+                             "time; the same command resumes")
     args = parser.parse_args(argv)
     with open(args.config, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
     output = args.output or os.path.join("results", "predictor", cfg["name"])
-    result = run(cfg, output, ship=args.ship)
+    try:
+        result = run(cfg, output, ship=args.ship,
+                     max_minutes=args.max_minutes)
+    except TrainingStopped as e:
+        print(f"{e}; run the same command again to resume")
+        return
     print(json.dumps(result["test_nmse_db"], indent=2))
 
 

@@ -185,6 +185,38 @@ def test_shipped_gru_predictor():
         get_predictor({"name": "gru", "model": "gru-x"}, 8, 1)
 
 
+def test_shipped_transformer_predictor():
+    from lasco_sionna.prediction import (TransformerPredictor,  # noqa: PLC0415
+                                         list_predictors, load_predictor)
+    assert "transformer-tdl-a" in list_predictors()
+    model, record = load_predictor("transformer-tdl-a")
+    assert isinstance(model, TransformerPredictor)
+    assert record["model"] == "transformer"
+    assert record["history_length"] == 8 and model.horizon == 4
+    hist = ar2_sequences(2, 8)
+    pred = get_predictor({"name": "transformer",
+                          "model": "transformer-tdl-a"}, 8, 2)
+    assert tuple(pred(hist).shape) == (2, 4, NT, FC)
+    # Trained: not sample-and-hold
+    assert np.abs(pred(hist).numpy()[:, 0] - hist[:, -1]).max() > 1e-3
+    csi = get_csi_feedback({"name": "predicted", "predictor": {
+        "name": "transformer", "model": "transformer-tdl-a"},
+        "history_length": 8, "horizon": 2}, NT, FC)
+    np.testing.assert_allclose(csi(hist).numpy(), pred(hist).numpy()[:, 1],
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="trained on histories of 8 reports"):
+        get_predictor({"name": "transformer", "model": "transformer-tdl-a"},
+                      6, 2)
+    with pytest.raises(ValueError, match="'transformer-tdl-a' is a "
+                                         "'transformer' model, not a 'gru'"):
+        get_predictor({"name": "gru", "model": "transformer-tdl-a"}, 8, 1)
+    with pytest.raises(ValueError, match="'gru-tdl-a' is a 'gru' model"):
+        get_predictor({"name": "transformer", "model": "gru-tdl-a"}, 8, 1)
+    with pytest.raises(ValueError, match="predictor 'transformer' needs "
+                                         "`model`"):
+        get_predictor("transformer", 8, 1)
+
+
 def test_measurement_noise_at_the_stated_snr():
     hold = PredictedCSI(get_csi_feedback("perfect", NT, FC),
                         SampleAndHold(1), 2, 1, snr_db=10.0)

@@ -11,8 +11,9 @@ from lasco_sionna.models.pretrained import (list_pretrained, load_pretrained,
                                             stamp_weights_sha256,
                                             write_pretrained_record)
 from lasco_sionna.models.baselines import ConvAutoencoder
-from lasco_sionna.models.training import (fit, nmse_loss, squared_error_loss,
-                                          train_step_fn, training_loop)
+from lasco_sionna.models.training import (TrainingStopped, fit, nmse_loss,
+                                          squared_error_loss, train_step_fn,
+                                          training_loop)
 from lasco_sionna.models.front_end import (apply_batched, channel_images,
                                            image_front_end)
 from lasco_sionna.models.sources import load_source_images, source_datasets

@@ -25,6 +25,10 @@ class TransformerBlock(keras.layers.Layer):
     ff_dim : `int`
         Hidden width of the MLP
 
+    causal : `bool`, (default `False`)
+        Token ``i`` attends to tokens ``j <= i`` only (then output ``i``
+        does not depend on later tokens)
+
     Input
     -----
     x : [batch, num_tokens, d_model], `tf.float32`
@@ -34,9 +38,10 @@ class TransformerBlock(keras.layers.Layer):
     y : [batch, num_tokens, d_model], `tf.float32`
     """
 
-    def __init__(self, d_model, num_heads, ff_dim, **kwargs):
+    def __init__(self, d_model, num_heads, ff_dim, causal=False, **kwargs):
         super().__init__(**kwargs)
         self.d_model, self.num_heads, self.ff_dim = d_model, num_heads, ff_dim
+        self.causal = bool(causal)
         self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6)
         self.attn = keras.layers.MultiHeadAttention(
             num_heads, d_model // num_heads)
@@ -54,12 +59,13 @@ class TransformerBlock(keras.layers.Layer):
 
     def call(self, x):
         h = self.norm1(x)
-        x = x + self.attn(h, h)
+        x = x + self.attn(h, h, use_causal_mask=self.causal)
         return x + self.ff2(self.ff1(self.norm2(x)))
 
     def get_config(self):
         return {**super().get_config(), "d_model": self.d_model,
-                "num_heads": self.num_heads, "ff_dim": self.ff_dim}
+                "num_heads": self.num_heads, "ff_dim": self.ff_dim,
+                "causal": self.causal}
 
 
 @keras.saving.register_keras_serializable(package="lasco_sionna")

@@ -3,6 +3,8 @@
 #
 """One training loop for every CSI decoder: a compiled optimisation step, periodic validation and checkpoints (:func:`training_loop`), and :func:`fit` (NMSE loss, best-checkpoint selection) on top of it"""
 
+import json
+import os
 import time
 
 import keras
@@ -10,7 +12,12 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from lasco_sionna.utils.io import atomic_path
 from lasco_sionna.utils.validation import check_positive
+
+
+class TrainingStopped(Exception):
+    """:func:`fit` stopped at its time limit after writing its checkpoint; run it again to resume"""
 
 
 def nmse_loss(y, x):
@@ -153,13 +160,20 @@ def training_loop(step, batch, evaluate, first_step, last_step, eval_every,
 
 def fit(predict, variables, train_inputs, train_target, val_inputs,
         val_target, steps=1000, batch_size=64, learning_rate=1e-3,
-        eval_every=50, seed=0, jit_compile=False):
+        eval_every=50, seed=0, jit_compile=False, checkpoint=None,
+        fingerprint=None, max_seconds=None):
     # pylint: disable=line-too-long
     r"""Minimise the NMSE of ``predict(*inputs)`` over ``variables``
 
     The validation NMSE is computed before training (step 0) and every
     ``eval_every`` steps; at the end the variables hold the best validation
-    checkpoint (possibly the initial one).
+    checkpoint (possibly the initial one). With ``checkpoint``, the state
+    (variables, optimizer, batch order, log, best weights) is written
+    atomically at every evaluation (and when the time limit stops the run),
+    and a run that finds the file resumes from it: the same batches, weights
+    and validation NMSE as an uninterrupted run (only the ``train_nmse_db``
+    of the first evaluation after a stop between evaluations averages fewer
+    steps).
 
     Input
     -----
@@ -181,8 +195,8 @@ def fit(predict, variables, train_inputs, train_target, val_inputs,
     batch_size : `int`, (default 64)
         Batch size
 
-    learning_rate : `float`, (default 1e-3)
-        Adam learning rate
+    learning_rate : `float` | `keras.optimizers.schedules.LearningRateSchedule`, (default 1e-3)
+        Adam learning rate, constant or a schedule over the steps
 
     eval_every : `int`, (default 50)
         Validation period
@@ -192,6 +206,18 @@ def fit(predict, variables, train_inputs, train_target, val_inputs,
 
     jit_compile : `bool`, (default `False`)
         XLA-compile the training step
+
+    checkpoint : `None` (default) | `str`
+        ``.npz`` file of the resumable state
+
+    fingerprint : `None` (default) | `str`
+        Identity of the run (e.g. its configuration), stored in the
+        checkpoint; resuming a checkpoint of another fingerprint raises
+        `ValueError`
+
+    max_seconds : `None` (default) | `float`
+        Wall time after which training stops, after writing the checkpoint,
+        by raising :class:`TrainingStopped` (needs ``checkpoint``)
 
     Output
     ------
@@ -204,7 +230,11 @@ def fit(predict, variables, train_inputs, train_target, val_inputs,
     check_positive("steps", steps, integer=True, allow_zero=True)
     check_positive("batch_size", batch_size, integer=True)
     check_positive("eval_every", eval_every, integer=True)
-    check_positive("learning_rate", learning_rate)
+    if not isinstance(learning_rate,
+                      keras.optimizers.schedules.LearningRateSchedule):
+        check_positive("learning_rate", learning_rate)
+    if max_seconds is not None and checkpoint is None:
+        raise ValueError("`max_seconds` needs a `checkpoint` to resume from")
     train_inputs = tuple(np.asarray(a) for a in train_inputs)
     val_inputs = tuple(np.asarray(a) for a in val_inputs)
     num = len(train_target)
@@ -225,11 +255,18 @@ def fit(predict, variables, train_inputs, train_target, val_inputs,
         return {"val_nmse_db": float(10 * np.log10(np.mean(
             np.concatenate(errs))))}
 
-    val = validate()["val_nmse_db"]
-    best = {"val": val, "step": 0, "weights": [v.numpy() for v in variables]}
-    rows = [{"step": 0, "elapsed_s": time.perf_counter() - t0,
-             "train_nmse_db": np.nan, "val_nmse_db": val}]
     rng = np.random.default_rng(seed)
+    start = 0
+    if checkpoint is not None and os.path.exists(checkpoint):
+        start, elapsed, rows, best = _load_checkpoint(
+            checkpoint, fingerprint, variables, opt, rng)
+        t0 -= elapsed
+    else:
+        val = validate()["val_nmse_db"]
+        best = {"val": val, "step": 0,
+                "weights": [v.numpy() for v in variables]}
+        rows = [{"step": 0, "elapsed_s": time.perf_counter() - t0,
+                 "train_nmse_db": np.nan, "val_nmse_db": val}]
 
     def batch(_):
         idx = rng.integers(0, num, batch_size)
@@ -241,8 +278,50 @@ def fit(predict, variables, train_inputs, train_target, val_inputs,
             best.update(val=row["val_nmse_db"], step=row["step"],
                         weights=[v.numpy() for v in variables])
 
-    training_loop(step_fn, batch, validate, 0, steps, eval_every,
-                  elapsed_s=time.perf_counter() - t0, on_eval=keep)
+    def save(step, elapsed):
+        _save_checkpoint(checkpoint, fingerprint, step, elapsed, rows, best,
+                         variables, opt, rng)
+
+    done, _ = training_loop(
+        step_fn, batch, validate, start, steps, eval_every,
+        elapsed_s=time.perf_counter() - t0, on_eval=keep,
+        checkpoint=None if checkpoint is None else save,
+        checkpoint_every=eval_every, max_seconds=max_seconds)
+    if done < steps:
+        raise TrainingStopped(f"stopped at step {done} of {steps} after "
+                              f"{max_seconds:g} s; {checkpoint} resumes it")
     for v, w in zip(variables, best["weights"]):
         v.assign(w)
     return pd.DataFrame(rows), best["step"]
+
+
+def _save_checkpoint(path, fingerprint, step, elapsed, rows, best, variables,
+                     opt, rng):
+    """Write the resumable state of :func:`fit` atomically"""
+    meta = {"fingerprint": fingerprint, "step": step, "elapsed_s": elapsed,
+            "rows": rows, "best_val": best["val"], "best_step": best["step"],
+            "rng": rng.bit_generator.state}
+    arrays = {f"v{i}": v.numpy() for i, v in enumerate(variables)}
+    arrays.update({f"o{i}": v.numpy() for i, v in enumerate(opt.variables)})
+    arrays.update({f"b{i}": w for i, w in enumerate(best["weights"])})
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def _load_checkpoint(path, fingerprint, variables, opt, rng):
+    """Restore the state written by :func:`_save_checkpoint`; returns ``step, elapsed_s, rows, best``"""
+    with np.load(path) as z:
+        meta = json.loads(str(z["meta"]))
+        if meta["fingerprint"] != fingerprint:
+            raise ValueError(f"{path} is a checkpoint of another run "
+                             "(another configuration); move it to start "
+                             "afresh")
+        for i, v in enumerate(variables):
+            v.assign(z[f"v{i}"])
+        for i, v in enumerate(opt.variables):
+            v.assign(z[f"o{i}"])
+        best = {"val": meta["best_val"], "step": meta["best_step"],
+                "weights": [z[f"b{i}"] for i in range(len(variables))]}
+    rng.bit_generator.state = meta["rng"]
+    return meta["step"], meta["elapsed_s"], meta["rows"], best

@@ -21,7 +21,9 @@ from lasco_sionna.prediction.wiener import (WienerPredictor,
                                             jakes_correlation,
                                             linear_predictor_nmse,
                                             wiener_coefficients, wiener_nmse)
+from lasco_sionna.prediction.entrywise import EntrywisePredictor
 from lasco_sionna.prediction.gru import GRUPredictor
+from lasco_sionna.prediction.transformer import TransformerPredictor
 from lasco_sionna.prediction.training import train_predictor
 from lasco_sionna.prediction.evaluate import (distance_to_limit,
                                               evaluate_predictors,

@@ -8,9 +8,13 @@ import os
 
 from lasco_sionna.models.pretrained import check_weights_sha256
 from lasco_sionna.prediction.gru import GRUPredictor
+from lasco_sionna.prediction.transformer import TransformerPredictor
 
 #: Directory of the shipped ``<name>.weights.h5`` + ``<name>.json`` files
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
+
+#: Trainable predictor classes by the ``model`` field of a record
+MODELS = {"gru": GRUPredictor, "transformer": TransformerPredictor}
 
 
 def list_predictors():
@@ -31,16 +35,18 @@ def load_predictor(name):
     -----
     name : `str`
         A shipped name (see :func:`list_predictors`), e.g. ``"gru-tdl-a"``
+        or ``"transformer-tdl-a"``
 
     Output
     ------
-    predictor : :class:`~lasco_sionna.prediction.GRUPredictor`
+    predictor : :class:`~lasco_sionna.prediction.GRUPredictor` | :class:`~lasco_sionna.prediction.TransformerPredictor`
         With its trained weights; ``[..., history_length, num_bs_ant,
         fft_size] -> [..., horizon, num_bs_ant, fft_size]``
 
     record : `dict`
-        Training record: GRU config, ``history_length``, ``report_period``
-        [s], training config, test NMSE per speed, ``sha256``
+        Training record: ``model`` (``"gru"`` or ``"transformer"``), its
+        config, ``history_length``, ``report_period`` [s], training config,
+        test NMSE per speed, ``sha256``
     """
     names = list_predictors()
     if name not in names:
@@ -51,9 +57,7 @@ def load_predictor(name):
         record = json.load(f)
     weights = os.path.join(WEIGHTS_DIR, f"{name}.weights.h5")
     check_weights_sha256(record, weights)
-    cfg = record["config"]
-    model = GRUPredictor(cfg["horizon"], units=cfg["units"],
-                         num_layers=cfg["num_layers"])
+    model = MODELS[record.get("model", "gru")].from_config(record["config"])
     model.build((None, record["history_length"], 1, 1))
     model.load_weights(weights)
     return model, record

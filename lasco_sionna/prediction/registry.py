@@ -15,7 +15,8 @@ from lasco_sionna.utils.validation import check_positive, split_spec
 #: Predictors of :func:`get_predictor` and whether they fit on training
 #: sequences of the environment
 PREDICTORS = {"hold": False, "ar": True, "kalman": True, "lookup": True,
-              "prony": False, "wiener": False, "gru": False}
+              "prony": False, "wiener": False, "gru": False,
+              "transformer": False}
 
 
 def predictor_needs_training(spec):
@@ -33,23 +34,25 @@ def get_predictor(spec, history_length, horizon, sequences=None,
     # pylint: disable=line-too-long
     r"""Build (and fit) a predictor from a spec
 
-    ===========  ===========================================  =====================================
-    name         predictor                                    parameters (defaults)
-    ===========  ===========================================  =====================================
-    ``hold``     :class:`SampleAndHold`                       --
-    ``ar``       :class:`ARPredictor` (least squares)         ``order`` (4), ``mode`` ("tap"),
-                                                              ``regularization`` (1e-8)
-    ``kalman``   :class:`KalmanPredictor` on AR(``order``)    ``order`` (4), ``mode`` ("tap"),
-                                                              ``regularization`` (1e-3)
-    ``lookup``   :class:`LookupPredictor` (nearest neighbour) ``num_atoms`` (4096), ``seed`` (0)
-    ``prony``    :class:`PronyPredictor`                      ``num_modes`` (2),
-                                                              ``regularization`` (1e-3)
-    ``wiener``   :class:`WienerPredictor` with the Jakes      --
-                 correlation (needs ``max_doppler``)
-    ``gru``      a shipped trained :class:`GRUPredictor`      ``model`` (see
-                 (:func:`load_predictor`; predicts at least   :func:`list_predictors`)
-                 ``horizon`` reports)
-    ===========  ===========================================  =====================================
+    ===============  ============================================  =====================================
+    name             predictor                                     parameters (defaults)
+    ===============  ============================================  =====================================
+    ``hold``         :class:`SampleAndHold`                        --
+    ``ar``           :class:`ARPredictor` (least squares)          ``order`` (4), ``mode`` ("tap"),
+                                                                   ``regularization`` (1e-8)
+    ``kalman``       :class:`KalmanPredictor` on AR(``order``)     ``order`` (4), ``mode`` ("tap"),
+                                                                   ``regularization`` (1e-3)
+    ``lookup``       :class:`LookupPredictor` (nearest neighbour)  ``num_atoms`` (4096), ``seed`` (0)
+    ``prony``        :class:`PronyPredictor`                       ``num_modes`` (2),
+                                                                   ``regularization`` (1e-3)
+    ``wiener``       :class:`WienerPredictor` with the Jakes       --
+                     correlation (needs ``max_doppler``)
+    ``gru``          a shipped trained :class:`GRUPredictor`       ``model`` (see
+                     (:func:`load_predictor`; predicts at least    :func:`list_predictors`)
+                     ``horizon`` reports)
+    ``transformer``  a shipped trained                             ``model`` (see
+                     :class:`TransformerPredictor` (as ``gru``)    :func:`list_predictors`)
+    ===============  ============================================  =====================================
 
     Input
     -----
@@ -94,7 +97,7 @@ def get_predictor(spec, history_length, horizon, sequences=None,
              "kalman": ("order", "mode", "regularization"),
              "lookup": ("num_atoms", "seed"),
              "prony": ("num_modes", "regularization"), "wiener": (),
-             "gru": ("model",)}[name]
+             "gru": ("model",), "transformer": ("model",)}[name]
     unknown = sorted(set(params) - set(known))
     if unknown:
         raise ValueError(f"unknown parameters {unknown} of predictor "
@@ -112,12 +115,16 @@ def get_predictor(spec, history_length, horizon, sequences=None,
     elif name == "lookup":
         predictor = LookupPredictor(sequences, history_length, horizon,
                                     precision=precision, **params)
-    elif name == "gru":
+    elif name in ("gru", "transformer"):
         if "model" not in params:
-            raise ValueError("predictor 'gru' needs `model`, a shipped "
-                             "trained predictor, e.g. {'name': 'gru', "
-                             "'model': 'gru-tdl-a'}")
+            raise ValueError(f"predictor {name!r} needs `model`, a shipped "
+                             f"trained predictor, e.g. {{'name': '{name}', "
+                             f"'model': '{name}-tdl-a'}}")
         predictor, record = load_predictor(params["model"])
+        if record.get("model", "gru") != name:
+            raise ValueError(f"trained predictor {params['model']!r} is a "
+                             f"{record.get('model', 'gru')!r} model, not a "
+                             f"{name!r} one")
         if predictor.horizon < horizon:
             raise ValueError(f"trained predictor {params['model']!r} "
                              f"predicts {predictor.horizon} reports ahead, "

@@ -23,7 +23,8 @@ def train_predictor(model, train_history, train_future, val_history,
     -----
     model : `keras.layers.Layer`
         ``history -> prediction`` (e.g.
-        :class:`~lasco_sionna.prediction.GRUPredictor`)
+        :class:`~lasco_sionna.prediction.GRUPredictor`,
+        :class:`~lasco_sionna.prediction.TransformerPredictor`)
 
     train_history, val_history : [num, history_length, num_bs_ant, fft_size], `np.complex64`
         Past reports (see :func:`~lasco_sionna.prediction.sliding_windows`)
@@ -33,7 +34,9 @@ def train_predictor(model, train_history, train_future, val_history,
 
     kwargs :
         ``steps``, ``batch_size``, ``learning_rate``, ``eval_every``,
-        ``seed``, ``jit_compile`` of :func:`~lasco_sionna.models.training.fit`
+        ``seed``, ``jit_compile``, ``checkpoint``, ``fingerprint``,
+        ``max_seconds`` of :func:`~lasco_sionna.models.training.fit`
+        (``checkpoint``: resumable training)
 
     Output
     ------
