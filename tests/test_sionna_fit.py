@@ -260,3 +260,13 @@ def test_rt_pusch_tutorial_with_four_ue_antennas(tmp_path):
     b_hat = rx(y, no, h)
     assert b_hat.shape == b.shape
     assert float(compute_ber(b, b_hat)) < 0.05
+
+
+def test_explicit_parameters_win_over_the_context():
+    from lasco_sionna.csi.feedback import fill_from_context  # noqa: PLC0415
+    ctx = CSIContext(environment="cdl-c", bs_array={"num_cols": 8},
+                     feedback_delay=2)
+    assert fill_from_context(ctx, environment=None, feedback_delay=3,
+                             numerology=None) == {
+        "environment": "cdl-c", "feedback_delay": 3, "numerology": None}
+    assert fill_from_context(None, environment=None) == {"environment": None}

@@ -13,7 +13,8 @@ from lasco_sionna.collab.combiner import CollaborativeDecoder
 from lasco_sionna.collab.finetune import finetune
 from lasco_sionna.collab.linear import adapt_linear
 from lasco_sionna.collab.methods import get_adaptation_method
-from lasco_sionna.csi.feedback import register_csi_feedback
+from lasco_sionna.csi.feedback import (fill_from_context,
+                                       register_csi_feedback)
 from lasco_sionna.csi.learned import LearnedCSIFeedback
 from lasco_sionna.models.front_end import image_front_end
 from lasco_sionna.models.pretrained import load_pretrained
@@ -86,11 +87,11 @@ def adapted_csi_feedback(num_bs_ant, fft_size, precision=None, context=None,
     csi : :class:`~lasco_sionna.csi.LearnedCSIFeedback`
         With the attribute ``adaptation`` (the result object of the method)
     """
-    if context is not None:
-        environment = context.environment if environment is None \
-            else environment
-        numerology = context.numerology if numerology is None else numerology
-        bs_array = context.bs_array if bs_array is None else bs_array
+    filled = fill_from_context(context, environment=environment,
+                               numerology=numerology, bs_array=bs_array)
+    environment, numerology, bs_array = (filled["environment"],
+                                         filled["numerology"],
+                                         filled["bs_array"])
     if environment is None:
         raise ValueError("the 'adapted' CSI path needs the target "
                          "`environment` (or a context that has one; sweep "

@@ -374,6 +374,16 @@ class CSIContext:
     feedback_delay: int = None
 
 
+def fill_from_context(context, **given):
+    """``given`` (field name -> value) with every `None` value replaced by
+    the field of ``context`` (a :class:`CSIContext` or `None`), as a
+    `dict`; what a path is given explicitly wins over its context"""
+    if context is None:
+        return given
+    return {k: getattr(context, k) if v is None else v
+            for k, v in given.items()}
+
+
 _REGISTRY = {}
 
 #: CSI paths provided by higher layers, registered when their module is

@@ -9,7 +9,7 @@ import tensorflow as tf
 from lasco_sionna.channels.config import BSArray, Numerology
 from lasco_sionna.channels.environment import get_environment
 from lasco_sionna.csi.feedback import (CSIContext, CSIFeedback,
-                                       get_csi_feedback,
+                                       fill_from_context, get_csi_feedback,
                                        register_csi_feedback)
 from lasco_sionna.prediction.data import noisy_reports, report_sequences
 from lasco_sionna.prediction.registry import (get_predictor,
@@ -264,12 +264,12 @@ def predicted_csi_feedback(num_bs_ant, fft_size, precision=None,
     ------
     csi : :class:`PredictedCSI`
     """
-    if context is not None:
-        horizon = context.feedback_delay if horizon is None else horizon
-        environment = context.environment if environment is None \
-            else environment
-        numerology = context.numerology if numerology is None else numerology
-        bs_array = context.bs_array if bs_array is None else bs_array
+    filled = fill_from_context(context, feedback_delay=horizon,
+                               environment=environment,
+                               numerology=numerology, bs_array=bs_array)
+    horizon, environment, numerology, bs_array = (
+        filled["feedback_delay"], filled["environment"],
+        filled["numerology"], filled["bs_array"])
     if horizon is None:
         raise ValueError("the 'predicted' CSI path needs `horizon`, the "
                          "feedback delay in slots (sweep points fill it in "
