@@ -26,7 +26,9 @@ class ETypeIICodebookCSI(CSIFeedback):
 
     * wideband: ``num_beams`` orthogonal DFT beams
       :math:`\mathbf{u}_{q + O k}` of one oversampling group ``q`` (the
-      ``num_beams`` strongest of the group with the most power);
+      ``num_beams`` strongest beams of the group whose ``num_beams``
+      strongest beams carry the most power: the ``num_beams`` orthogonal
+      beams that capture most of the channel's power);
       ``log2(O) + L ceil(log2(Nt))`` bits (explicit indices rather than
       the combinatorial code of TS 38.214);
     * per subband: the dominant eigenvector :math:`\mathbf{c}_s` of the
@@ -130,12 +132,16 @@ class ETypeIICodebookCSI(CSIFeedback):
         power = tf.reduce_mean(tf.abs(c) ** 2, axis=-2)
         # Beam m = q + o k: [..., nt, o]
         grid = split_dim(power, [nt, o], len(power.shape) - 1)
-        q = tf.argmax(tf.reduce_sum(grid, axis=-2), axis=-1,
+        # The num_beams strongest beams of every group: [..., o, num_beams]
+        # (the power of all nt orthogonal beams of a group is ||h||^2 for
+        # every group and cannot pick one)
+        strongest = tf.math.top_k(tf.linalg.matrix_transpose(grid),
+                                  self.num_beams)
+        # The group whose num_beams strongest beams carry the most power
+        q = tf.argmax(tf.reduce_sum(strongest.values, axis=-1), axis=-1,
                       output_type=tf.int32)
-        # [..., nt]
-        group = tf.gather(tf.linalg.matrix_transpose(grid), q,
-                          batch_dims=len(grid.shape) - 2)
-        k = tf.math.top_k(group, self.num_beams).indices
+        # [..., num_beams]
+        k = tf.gather(strongest.indices, q, batch_dims=len(q.shape))
         return q, k
 
     def _beam_matrix(self, q, k):
