@@ -20,8 +20,8 @@ from lasco_sionna.channels.environment import Environment
 from lasco_sionna.channels.splits import (RULES, SPLITS, check_fractions,
                                           split_samples)
 from lasco_sionna.utils.io import atomic_path
-from lasco_sionna.utils.validation import (check_choice, check_positive,
-                                           check_seed)
+from lasco_sionna.utils.validation import (check_choice, check_instance,
+                                           check_positive, check_seed)
 
 #: Version of the on-disk format (part of the cache key). 2: continuous
 #: ray-traced UE positions, several BS sites, splits by location or drop
@@ -360,9 +360,7 @@ def build_dataset(environment, num_samples, seed=None, num_time_steps=1,
     ------
     dataset : :class:`ChannelDataset`
     """
-    if not isinstance(environment, Environment):
-        raise TypeError("`environment` must be an Environment, got "
-                        f"{type(environment).__name__}")
+    check_instance("environment", environment, Environment)
     check_positive("num_samples", num_samples, integer=True)
     seed = environment.seed if seed is None else seed
     check_seed("seed", seed)
@@ -608,9 +606,7 @@ class UserSampler:
     """
 
     def __init__(self, dataset, num_users):
-        if not isinstance(dataset, ChannelDataset):
-            raise TypeError("`dataset` must be a ChannelDataset, got "
-                            f"{type(dataset).__name__}")
+        check_instance("dataset", dataset, ChannelDataset)
         check_positive("num_users", num_users, integer=True)
         if num_users > len(dataset):
             raise ValueError(f"`num_users`={num_users} exceeds the "

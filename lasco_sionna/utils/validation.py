@@ -108,6 +108,32 @@ def check_choice(name, value, allowed):
     return value
 
 
+def check_instance(name, value, cls):
+    """Raise `TypeError` unless ``value`` is an instance of ``cls``
+
+    Input
+    -----
+    name : `str`
+        Name of the parameter, used in the message
+
+    value : any
+        Value to check
+
+    cls : `type`
+        Required class
+
+    Output
+    ------
+    value : same as input
+        The value, unchanged
+    """
+    if not isinstance(value, cls):
+        article = "an" if cls.__name__[0].upper() in "AEIOU" else "a"
+        raise TypeError(f"`{name}` must be {article} {cls.__name__}, got "
+                        f"{type(value).__name__}")
+    return value
+
+
 def check_channel_tensor(name, h, rank=None, last_dims=None):
     """Check a complex channel tensor: dtype, rank, trailing dimensions, finiteness
 
