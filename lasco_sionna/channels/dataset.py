@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from lasco_sionna.channels.environment import Environment
 from lasco_sionna.channels.splits import (RULES, SPLITS, check_fractions,
-                                          split_samples)
+                                          check_location_rule, split_samples)
 from lasco_sionna.utils.io import atomic_path
 from lasco_sionna.utils.validation import (check_choice, check_instance,
                                            check_positive, check_seed)
@@ -370,12 +370,7 @@ def build_dataset(environment, num_samples, seed=None, num_time_steps=1,
     check_positive("chunk_size", chunk_size, integer=True)
     splits = check_fractions(splits)
     check_choice("split_rule", split_rule, ("auto",) + RULES)
-    check_positive("block_size", block_size)
-    check_positive("guard", guard, allow_zero=True)
-    check_positive("min_separation", min_separation, allow_zero=True)
-    if guard >= block_size / 2:
-        raise ValueError(f"`guard`={guard} must be < half the "
-                         f"`block_size`={block_size}")
+    check_location_rule(block_size, guard, min_separation)
     raytraced = environment.kind == "raytraced"
     if (split_rule == "location" and not raytraced) or \
             (split_rule == "group" and raytraced):
