@@ -113,11 +113,8 @@ def check_instance(name, value, cls):
 
     Input
     -----
-    name : `str`
-        Name of the parameter, used in the message
-
-    value : any
-        Value to check
+    name, value :
+        See :func:`check_positive`
 
     cls : `type`
         Required class
