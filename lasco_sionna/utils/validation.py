@@ -24,9 +24,14 @@ def as_scalar(value):
     return value
 
 
+def _article(word):
+    """`str` : ``"an"`` before a word starting with a vowel, ``"a"`` otherwise"""
+    return "an" if word[0].lower() in "aeiou" else "a"
+
+
 def _check_number_type(name, value, integer):
     kind = "integer" if integer else "number"
-    article = "an" if integer else "a"
+    article = _article(kind)
     ok_type = (isinstance(value, numbers.Integral) if integer
                else isinstance(value, numbers.Real))
     if isinstance(value, bool) or not ok_type:
@@ -100,14 +105,6 @@ def check_seed(name, value):
     return check_number(name, value, integer=True, low=0, high=MAX_SEED)
 
 
-def check_choice(name, value, allowed):
-    """Raise `ValueError` unless ``value`` is one of ``allowed``"""
-    if value not in allowed:
-        raise ValueError(f"`{name}`={value!r} is not valid; allowed: "
-                         + ", ".join(repr(a) for a in allowed))
-    return value
-
-
 def check_instance(name, value, cls):
     """Raise `TypeError` unless ``value`` is an instance of ``cls``
 
@@ -125,9 +122,16 @@ def check_instance(name, value, cls):
         The value, unchanged
     """
     if not isinstance(value, cls):
-        article = "an" if cls.__name__[0].upper() in "AEIOU" else "a"
-        raise TypeError(f"`{name}` must be {article} {cls.__name__}, got "
-                        f"{type(value).__name__}")
+        raise TypeError(f"`{name}` must be {_article(cls.__name__)} "
+                        f"{cls.__name__}, got {type(value).__name__}")
+    return value
+
+
+def check_choice(name, value, allowed):
+    """Raise `ValueError` unless ``value`` is one of ``allowed``"""
+    if value not in allowed:
+        raise ValueError(f"`{name}`={value!r} is not valid; allowed: "
+                         + ", ".join(repr(a) for a in allowed))
     return value
 
 
