@@ -161,11 +161,8 @@ def _uplink_fixed_point(gram, no, power, num_iterations, tol):
 
     Input
     -----
-    gram : [..., num_users, num_users], `tf.complex`
-        ``G = H H^H``
-
-    no : [...], `tf.float`
-        Noise variance
+    gram, no :
+        As in :func:`_uplink_gamma`
 
     power : [], `tf.float`
         Total power
