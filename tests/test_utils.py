@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from lasco_sionna.utils.io import atomic_path
-from lasco_sionna.utils.validation import check_choice, check_finite, check_positive
+from lasco_sionna.utils.validation import (check_choice, check_finite,
+                                           check_instance, check_positive)
 
 
 def test_atomic_path_replaces_on_success_only(tmp_path):
@@ -38,6 +39,11 @@ def test_validation_messages():
         check_choice("x", "b", ("a",))
     with pytest.raises(ValueError, match="1 NaN/Inf"):
         check_finite("h", np.array([1.0, np.inf]))
+    with pytest.raises(TypeError, match="^`n` must be an int, got str$"):
+        check_instance("n", "3", int)
+    with pytest.raises(TypeError, match="^`s` must be a str, got int$"):
+        check_instance("s", 3, str)
+    assert check_instance("n", 3, int) == 3
 
 
 def test_forward_flops_match_closed_form():

@@ -18,10 +18,10 @@ from tqdm.auto import tqdm
 
 from lasco_sionna.channels.environment import Environment
 from lasco_sionna.channels.splits import (RULES, SPLITS, check_fractions,
-                                          split_samples)
+                                          check_location_rule, split_samples)
 from lasco_sionna.utils.io import atomic_path
-from lasco_sionna.utils.validation import (check_choice, check_positive,
-                                           check_seed)
+from lasco_sionna.utils.validation import (check_choice, check_instance,
+                                           check_positive, check_seed)
 
 #: Version of the on-disk format (part of the cache key). 2: continuous
 #: ray-traced UE positions, several BS sites, splits by location or drop
@@ -360,9 +360,7 @@ def build_dataset(environment, num_samples, seed=None, num_time_steps=1,
     ------
     dataset : :class:`ChannelDataset`
     """
-    if not isinstance(environment, Environment):
-        raise TypeError("`environment` must be an Environment, got "
-                        f"{type(environment).__name__}")
+    check_instance("environment", environment, Environment)
     check_positive("num_samples", num_samples, integer=True)
     seed = environment.seed if seed is None else seed
     check_seed("seed", seed)
@@ -372,12 +370,7 @@ def build_dataset(environment, num_samples, seed=None, num_time_steps=1,
     check_positive("chunk_size", chunk_size, integer=True)
     splits = check_fractions(splits)
     check_choice("split_rule", split_rule, ("auto",) + RULES)
-    check_positive("block_size", block_size)
-    check_positive("guard", guard, allow_zero=True)
-    check_positive("min_separation", min_separation, allow_zero=True)
-    if guard >= block_size / 2:
-        raise ValueError(f"`guard`={guard} must be < half the "
-                         f"`block_size`={block_size}")
+    check_location_rule(block_size, guard, min_separation)
     raytraced = environment.kind == "raytraced"
     if (split_rule == "location" and not raytraced) or \
             (split_rule == "group" and raytraced):
@@ -608,9 +601,7 @@ class UserSampler:
     """
 
     def __init__(self, dataset, num_users):
-        if not isinstance(dataset, ChannelDataset):
-            raise TypeError("`dataset` must be a ChannelDataset, got "
-                            f"{type(dataset).__name__}")
+        check_instance("dataset", dataset, ChannelDataset)
         check_positive("num_users", num_users, integer=True)
         if num_users > len(dataset):
             raise ValueError(f"`num_users`={num_users} exceeds the "

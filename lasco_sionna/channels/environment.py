@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lasco_sionna.channels.config import BSArray, Numerology
-from lasco_sionna.utils.validation import (check_choice, check_positive,
-                                           check_seed)
+from lasco_sionna.utils.validation import (check_choice, check_instance,
+                                           check_positive, check_seed)
 
 
 @dataclass
@@ -108,12 +108,8 @@ class Environment(ABC):
 
     def __init__(self, name, numerology, bs_array, seed, normalize,
                  num_ue_ant=1):
-        if not isinstance(numerology, Numerology):
-            raise TypeError("`numerology` must be a Numerology, got "
-                            f"{type(numerology).__name__}")
-        if not isinstance(bs_array, BSArray):
-            raise TypeError("`bs_array` must be a BSArray, got "
-                            f"{type(bs_array).__name__}")
+        check_instance("numerology", numerology, Numerology)
+        check_instance("bs_array", bs_array, BSArray)
         check_seed("seed", seed)
         self.num_ue_ant = int(check_positive("num_ue_ant", num_ue_ant,
                                              integer=True))

@@ -53,6 +53,28 @@ def check_fractions(fractions):
     return fractions
 
 
+def check_location_rule(block_size, guard, min_separation):
+    """Raise `ValueError` unless the parameters of the "location" rule are valid
+
+    Input
+    -----
+    block_size : `float`
+        Side of a location block [m] (> 0)
+
+    guard : `float`
+        Guard distance [m] (>= 0, < ``block_size / 2``)
+
+    min_separation : `float`
+        Duplicate distance [m] (>= 0)
+    """
+    check_positive("block_size", block_size)
+    check_positive("guard", guard, allow_zero=True)
+    check_positive("min_separation", min_separation, allow_zero=True)
+    if guard >= block_size / 2:
+        raise ValueError(f"`guard`={guard} must be < half the "
+                         f"`block_size`={block_size}")
+
+
 def block_splits(blocks, fractions, key):
     r"""Split of each location block: a hash of ``(key, block)`` compared with the fractions
 
@@ -148,12 +170,7 @@ def split_samples(num_samples, fractions, rule, seed=0, positions=None,
                 not np.all(np.isfinite(positions)):
             raise ValueError(f"`positions` must be {num_samples} finite "
                              f"(x, y, z) rows, got shape {positions.shape}")
-        check_positive("block_size", block_size)
-        check_positive("guard", guard, allow_zero=True)
-        check_positive("min_separation", min_separation, allow_zero=True)
-        if guard >= block_size / 2:
-            raise ValueError(f"`guard`={guard} must be < half the "
-                             f"`block_size`={block_size}")
+        check_location_rule(block_size, guard, min_separation)
         xy = positions[:, :2]
         block = np.floor(xy / block_size).astype(np.int64)
         uniq, inverse = np.unique(block, axis=0, return_inverse=True)

@@ -228,7 +228,49 @@ class _LinkLevelChannel(_MultiUserChannel):
         return a, tau
 
 
-class CDLEnvironment(StochasticEnvironment):
+class _DelayLineEnvironment(StochasticEnvironment):
+    """Base class of the CDL and TDL environments: model, delay spread, UE speeds
+
+    Parameters
+    ----------
+    name : `str`
+        Registry name
+
+    model : `str`
+        Model, one of ``models``
+
+    models : `tuple` of `str`
+        Valid models
+
+    delay_spread : `float`
+        RMS delay spread [s]
+
+    min_speed, max_speed : `float`
+        UE speed range [m/s]
+
+    numerology, bs_array, seed, normalize, num_ue_ant :
+        See :class:`~lasco_sionna.channels.Environment`
+    """
+
+    def __init__(self, name, model, models, delay_spread, min_speed,
+                 max_speed, numerology, bs_array, seed, normalize,
+                 num_ue_ant):
+        super().__init__(name, numerology, bs_array, seed, normalize,
+                         num_ue_ant)
+        check_choice("model", model, models)
+        check_positive("delay_spread", delay_spread)
+        _check_speeds(min_speed, max_speed)
+        self.model = model
+        self.delay_spread = float(delay_spread)
+        self.min_speed = float(min_speed)
+        self.max_speed = float(max_speed)
+
+    def _params(self):
+        return {"model": self.model, "delay_spread": self.delay_spread,
+                "min_speed": self.min_speed, "max_speed": self.max_speed}
+
+
+class CDLEnvironment(_DelayLineEnvironment):
     r"""TR 38.901 clustered delay line (CDL) environment
 
     A multi-user draw stacks independent CDL realisations (they share the
@@ -270,18 +312,12 @@ class CDLEnvironment(StochasticEnvironment):
                  bs_yaw_jitter_deg=0.0, yaw_block=64,
                  numerology=Numerology(), bs_array=BSArray(), seed=0,
                  normalize=True, num_ue_ant=1):
-        super().__init__(name, numerology, bs_array, seed, normalize,
+        super().__init__(name, model, CDL_MODELS, delay_spread, min_speed,
+                         max_speed, numerology, bs_array, seed, normalize,
                          num_ue_ant)
-        check_choice("model", model, CDL_MODELS)
-        check_positive("delay_spread", delay_spread)
-        _check_speeds(min_speed, max_speed)
         check_number("bs_yaw_deg", bs_yaw_deg)
         check_positive("bs_yaw_jitter_deg", bs_yaw_jitter_deg, allow_zero=True)
         check_positive("yaw_block", yaw_block, integer=True)
-        self.model = model
-        self.delay_spread = float(delay_spread)
-        self.min_speed = float(min_speed)
-        self.max_speed = float(max_speed)
         self.bs_yaw_deg = float(bs_yaw_deg)
         self.bs_yaw_jitter_deg = float(bs_yaw_jitter_deg)
         self.yaw_block = int(yaw_block)
@@ -289,9 +325,7 @@ class CDLEnvironment(StochasticEnvironment):
             self._chunk = self.yaw_block
 
     def _params(self):
-        return {"model": self.model, "delay_spread": self.delay_spread,
-                "min_speed": self.min_speed, "max_speed": self.max_speed,
-                "bs_yaw_deg": self.bs_yaw_deg,
+        return {**super()._params(), "bs_yaw_deg": self.bs_yaw_deg,
                 "bs_yaw_jitter_deg": self.bs_yaw_jitter_deg,
                 "yaw_block": self.yaw_block}
 
@@ -316,7 +350,7 @@ class CDLEnvironment(StochasticEnvironment):
             gen.set_bs_yaw(np.deg2rad(yaw))
 
 
-class TDLEnvironment(StochasticEnvironment):
+class TDLEnvironment(_DelayLineEnvironment):
     r"""TR 38.901 tapped delay line (TDL) environment with a known Doppler
 
     Sionna's :class:`~sionna.phy.channel.tr38901.TDL` generates every tap
@@ -359,20 +393,14 @@ class TDLEnvironment(StochasticEnvironment):
                  min_speed=0.0, max_speed=0.0, bs_correlation=0.0,
                  num_sinusoids=20, numerology=Numerology(),
                  bs_array=BSArray(), seed=0, normalize=True, num_ue_ant=1):
-        super().__init__(name, numerology, bs_array, seed, normalize,
+        super().__init__(name, model, TDL_MODELS, delay_spread, min_speed,
+                         max_speed, numerology, bs_array, seed, normalize,
                          num_ue_ant)
-        check_choice("model", model, TDL_MODELS)
-        check_positive("delay_spread", delay_spread)
-        _check_speeds(min_speed, max_speed)
         check_positive("bs_correlation", bs_correlation, allow_zero=True)
         if bs_correlation >= 1:
             raise ValueError("`bs_correlation` must be in [0, 1), got "
                              f"{bs_correlation!r}")
         check_positive("num_sinusoids", num_sinusoids, integer=True)
-        self.model = model
-        self.delay_spread = float(delay_spread)
-        self.min_speed = float(min_speed)
-        self.max_speed = float(max_speed)
         self.bs_correlation = float(bs_correlation)
         self.num_sinusoids = int(num_sinusoids)
 
@@ -383,9 +411,7 @@ class TDLEnvironment(StochasticEnvironment):
                                  self.numerology.carrier_frequency))
 
     def _params(self):
-        return {"model": self.model, "delay_spread": self.delay_spread,
-                "min_speed": self.min_speed, "max_speed": self.max_speed,
-                "bs_correlation": self.bs_correlation,
+        return {**super()._params(), "bs_correlation": self.bs_correlation,
                 "num_sinusoids": self.num_sinusoids}
 
     def _channel_model(self, num_users, num_time_steps, sampling_frequency,

@@ -6,7 +6,8 @@
 import keras
 import tensorflow as tf
 
-from lasco_sionna.utils.validation import check_choice, check_positive
+from lasco_sionna.utils.validation import (check_choice, check_instance,
+                                           check_positive)
 
 #: Shapes of the E-LASCO collaboration coefficients
 COEFFICIENT_MODES = ("lasco", "scalar", "tap", "antenna")
@@ -122,9 +123,7 @@ class CollaborativeDecoder(keras.layers.Layer):
                         ("reference", reference)):
             if not callable(f):
                 raise TypeError(f"`{name}` must be callable, got {f!r}")
-        if not isinstance(combiner, CollaborationCombiner):
-            raise TypeError("`combiner` must be a CollaborationCombiner, got "
-                            f"{type(combiner).__name__}")
+        check_instance("combiner", combiner, CollaborationCombiner)
         self.lam, self.proxy, self.reference = lam, proxy, reference
         self.combiner = combiner
 

@@ -15,7 +15,7 @@ from lasco_sionna.csi.image_stats import image_mse
 from lasco_sionna.models.encoder import LinearProjectionEncoder
 from lasco_sionna.models.lmmse import LMMSEDecoder, lmmse_gain
 from lasco_sionna.models.pretrained import load_source_covariance
-from lasco_sionna.utils.validation import check_choice
+from lasco_sionna.utils.validation import check_choice, check_instance
 
 #: Default candidate weights of the source covariance in the proxy's covariance
 SHRINKAGE_GRID = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -156,9 +156,7 @@ def adapt_linear(lam, encoder, x_train, x0_val, x_val, source_covariance=None,
     ------
     result : :class:`LinearAdaptationResult`
     """
-    if not isinstance(encoder, LinearProjectionEncoder):
-        raise TypeError("`encoder` must be a LinearProjectionEncoder, got "
-                        f"{type(encoder).__name__}")
+    check_instance("encoder", encoder, LinearProjectionEncoder)
     check_choice("mode", mode, ("lasco", "scalar", "tap", "antenna"))
     shape = (2, encoder.num_ant, encoder.num_taps)
     for name, a in (("x_train", x_train), ("x0_val", x0_val),

@@ -16,7 +16,8 @@ from lasco_sionna.csi.quantizer import UniformQuantizer, gaussian_optimal_clip
 from lasco_sionna.csi.representation import (
     angular_delay_to_spatial_frequency, spatial_frequency_to_angular_delay)
 from lasco_sionna.utils.validation import (check_channel_tensor, check_choice,
-                                           check_positive, split_spec)
+                                           check_instance, check_positive,
+                                           split_spec)
 
 
 class CSIFeedback(Block):
@@ -469,9 +470,8 @@ def get_csi_feedback(spec, num_bs_ant, fft_size, precision=None,
                 f"{spec.fft_size}) but the link needs ({num_bs_ant}, "
                 f"{fft_size}) (num_bs_ant, fft_size)")
         return spec
-    if context is not None and not isinstance(context, CSIContext):
-        raise TypeError("`context` must be a CSIContext, got "
-                        f"{type(context).__name__}")
+    if context is not None:
+        check_instance("context", context, CSIContext)
     name, params = split_spec("CSI feedback (or a CSIFeedback)", spec)
     factory, uses_context = _lookup(name)
     kwargs = {**params, "context": context} if uses_context else params

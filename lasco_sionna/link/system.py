@@ -21,7 +21,8 @@ from lasco_sionna.channels.config import Numerology
 from lasco_sionna.csi.feedback import CSIFeedback, get_csi_feedback
 from lasco_sionna.precoding import LinearPrecodedChannel, get_precoder
 from lasco_sionna.utils.validation import (check_channel_tensor, check_choice,
-                                           check_finite, check_positive)
+                                           check_finite, check_instance,
+                                           check_positive)
 
 
 @dataclass(frozen=True)
@@ -168,12 +169,8 @@ class MUMIMOOFDMLink(Block):
         super().__init__(precision=precision)
         if not callable(channel):
             raise TypeError(f"`channel` must be callable, got {channel!r}")
-        if not isinstance(numerology, Numerology):
-            raise TypeError("`numerology` must be a Numerology, got "
-                            f"{type(numerology).__name__}")
-        if not isinstance(config, LinkConfig):
-            raise TypeError("`config` must be a LinkConfig, got "
-                            f"{type(config).__name__}")
+        check_instance("numerology", numerology, Numerology)
+        check_instance("config", config, LinkConfig)
         num_bs_ant = check_positive("num_bs_ant", num_bs_ant, integer=True)
         self.channel = channel
         self.numerology = numerology

@@ -6,8 +6,8 @@
 import keras
 import tensorflow as tf
 
-from lasco_sionna.csi.quantizer import UniformQuantizer
-from lasco_sionna.utils.validation import check_choice, check_positive
+from lasco_sionna.models.encoder import CompressedImageLayer
+from lasco_sionna.utils.validation import check_choice
 
 ARCHITECTURES = ("csinet", "crnet")
 
@@ -61,7 +61,7 @@ class CRBlock(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="lasco_sionna")
-class ConvAutoencoder(keras.layers.Layer):
+class ConvAutoencoder(CompressedImageLayer):
     # pylint: disable=line-too-long
     r"""CsiNet- or CRNet-style CSI autoencoder with a quantised bottleneck
 
@@ -106,20 +106,10 @@ class ConvAutoencoder(keras.layers.Layer):
 
     def __init__(self, architecture="csinet", num_ant=32, num_taps=32,
                  compression=16, bits_per_measurement=4, clip=3.0, **kwargs):
-        super().__init__(**kwargs)
         check_choice("architecture", architecture, ARCHITECTURES)
-        for name, v in (("num_ant", num_ant), ("num_taps", num_taps),
-                        ("compression", compression)):
-            check_positive(name, v, integer=True)
+        super().__init__(num_ant, num_taps, compression, bits_per_measurement,
+                         clip, **kwargs)
         self.architecture = architecture
-        self.num_ant, self.num_taps = int(num_ant), int(num_taps)
-        self.dim = 2 * self.num_ant * self.num_taps
-        if self.dim % compression:
-            raise ValueError(f"`compression`={compression} must divide the "
-                             f"image size {self.dim}")
-        self.compression = int(compression)
-        self.num_measurements = self.dim // self.compression
-        self.quantizer = UniformQuantizer(bits_per_measurement, clip)
         if architecture == "csinet":
             self.enc_convs = [_conv(2, 3)]
             self.blocks = [RefineBlock(), RefineBlock()]
@@ -135,11 +125,6 @@ class ConvAutoencoder(keras.layers.Layer):
         # Build every sublayer with one forward pass on zeros
         self.call(tf.zeros([1, 2, self.num_ant, self.num_taps]))
         super().build(input_shape)
-
-    @property
-    def payload_bits(self):
-        """`int` : Feedback bits per report"""
-        return self.num_measurements * self.quantizer.num_bits
 
     def measure(self, x):
         """[batch, num_measurements] : Unquantised encoder output"""
@@ -161,10 +146,6 @@ class ConvAutoencoder(keras.layers.Layer):
             h = block(h)
         # [batch, 2, num_ant, num_taps]
         return tf.transpose(h, [0, 3, 1, 2])
-
-    def encode(self, x):
-        """[batch, payload_bits] : UE side"""
-        return self.quantizer.to_bits(self.measure(x))
 
     def decode(self, bits):
         """[batch, num_measurements] : Dequantised bottleneck (BS side)"""

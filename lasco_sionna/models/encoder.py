@@ -11,8 +11,68 @@ from lasco_sionna.csi.quantizer import UniformQuantizer
 from lasco_sionna.utils.validation import check_positive
 
 
+class CompressedImageLayer(keras.layers.Layer):
+    # pylint: disable=line-too-long
+    r"""Base class of CSI image compressors with a uniformly quantised bottleneck
+
+    Holds what every compressor of a ``2 x num_ant x num_taps`` CSI image to
+    ``M = 2 num_ant num_taps / compression`` measurements shares: the sizes,
+    the quantiser of the measurements, the payload and the UE-side
+    :meth:`encode`. Subclasses implement :meth:`measure`.
+
+    Parameters
+    ----------
+    num_ant : `int`
+        BS antennas (angle bins)
+
+    num_taps : `int`
+        Delay taps
+
+    compression : `int`
+        Compression ratio ``1/compression``; must divide the image size
+        ``2 num_ant num_taps``
+
+    bits_per_measurement : `int`
+        Quantiser bits per measurement
+
+    clip : `float`
+        Quantiser range
+
+    kwargs :
+        Keras layer arguments (``name``, ``dtype``); others raise `TypeError`
+    """
+
+    def __init__(self, num_ant, num_taps, compression, bits_per_measurement,
+                 clip, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("num_ant", num_ant), ("num_taps", num_taps),
+                            ("compression", compression)):
+            check_positive(name, value, integer=True)
+        self.num_ant, self.num_taps = int(num_ant), int(num_taps)
+        self.dim = 2 * self.num_ant * self.num_taps
+        if self.dim % compression:
+            raise ValueError(f"`compression`={compression} must divide the "
+                             f"image size {self.dim}")
+        self.compression = int(compression)
+        self.num_measurements = self.dim // self.compression
+        self.quantizer = UniformQuantizer(bits_per_measurement, clip)
+
+    @property
+    def payload_bits(self):
+        """`int` : Feedback bits per report"""
+        return self.num_measurements * self.quantizer.num_bits
+
+    def measure(self, x):
+        """[batch, num_measurements] : Unquantised measurements of the images ``x``"""
+        raise NotImplementedError
+
+    def encode(self, x):
+        """[batch, payload_bits] : UE side, payload bits"""
+        return self.quantizer.to_bits(self.measure(x))
+
+
 @keras.saving.register_keras_serializable(package="lasco_sionna")
-class LinearProjectionEncoder(keras.layers.Layer):
+class LinearProjectionEncoder(CompressedImageLayer):
     # pylint: disable=line-too-long
     r"""Compress a normalised angular-delay CSI image with a fixed projection
 
@@ -59,19 +119,9 @@ class LinearProjectionEncoder(keras.layers.Layer):
 
     def __init__(self, num_ant=32, num_taps=32, compression=16,
                  bits_per_measurement=4, clip=3.0, seed=0, **kwargs):
-        super().__init__(**kwargs)
-        for name, value in (("num_ant", num_ant), ("num_taps", num_taps),
-                            ("compression", compression)):
-            check_positive(name, value, integer=True)
-        self.num_ant, self.num_taps = int(num_ant), int(num_taps)
-        self.dim = 2 * self.num_ant * self.num_taps
-        if self.dim % compression:
-            raise ValueError(f"`compression`={compression} must divide the "
-                             f"image size {self.dim}")
-        self.compression = int(compression)
-        self.num_measurements = self.dim // self.compression
+        super().__init__(num_ant, num_taps, compression, bits_per_measurement,
+                         clip, **kwargs)
         self.seed = int(seed)
-        self.quantizer = UniformQuantizer(bits_per_measurement, clip)
         rng = np.random.default_rng(self.seed)
         # Orthonormal rows: [num_measurements, dim]
         q, _ = np.linalg.qr(rng.standard_normal([self.dim,
@@ -82,11 +132,6 @@ class LinearProjectionEncoder(keras.layers.Layer):
     def projection(self):
         """[num_measurements, dim], `np.float32` : The projection ``A``"""
         return self._a.numpy()
-
-    @property
-    def payload_bits(self):
-        """`int` : Feedback bits per report"""
-        return self.num_measurements * self.quantizer.num_bits
 
     def measure(self, x):
         """[batch, num_measurements] : Unquantised measurements ``s``"""
@@ -99,10 +144,6 @@ class LinearProjectionEncoder(keras.layers.Layer):
         v = tf.matmul(s, self._a) / np.sqrt(self.dim)
         # [batch, 2, num_ant, num_taps]
         return tf.reshape(v, [-1, 2, self.num_ant, self.num_taps])
-
-    def encode(self, x):
-        """[batch, payload_bits] : UE side, payload bits"""
-        return self.quantizer.to_bits(self.measure(x))
 
     def decode(self, bits):
         """[batch, 2, num_ant, num_taps] : BS side, coarse inversion from bits"""

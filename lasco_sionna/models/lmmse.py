@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from lasco_sionna.csi.image_stats import image_second_moment
 from lasco_sionna.models.encoder import LinearProjectionEncoder
+from lasco_sionna.utils.validation import check_instance
 
 
 def lmmse_gain(encoder, images, shrinkage=0.0, prior=None,
@@ -51,9 +52,7 @@ def lmmse_gain(encoder, images, shrinkage=0.0, prior=None,
     covariance : [D, D], `np.float64`
         The (shrunk) covariance ``C``
     """
-    if not isinstance(encoder, LinearProjectionEncoder):
-        raise TypeError("`encoder` must be a LinearProjectionEncoder, got "
-                        f"{type(encoder).__name__}")
+    check_instance("encoder", encoder, LinearProjectionEncoder)
     images = np.asarray(images)
     shape = (2, encoder.num_ant, encoder.num_taps)
     if images.ndim != 4 or images.shape[1:] != shape or len(images) < 2:

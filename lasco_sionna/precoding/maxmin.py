@@ -77,9 +77,7 @@ def maxmin_precoding_matrix(h, no, power, num_iterations=200, tol=1e-5,
     for x, shape in ((q, gram.shape[:-1]), (gamma, gram.shape[:-1]),
                      (chol, gram.shape)):
         x.set_shape(shape)
-    # q_k gamma_k = SINR_k / (1 + SINR_k)
-    qg = q * gamma
-    sinr_ul = qg / (1.0 - qg)
+    sinr_ul = _uplink_sinr(q, gamma)
 
     # Downlink directions: MMSE receivers of the dual uplink, unit norm:
     # M^{-1} = D A^{-1} D^{-1} (see _uplink_gamma), so the columns of
@@ -104,6 +102,12 @@ def maxmin_precoding_matrix(h, no, power, num_iterations=200, tol=1e-5,
     p = tf.maximum(p, 0.0)
     p = power * p / tf.reduce_sum(p, -1, keepdims=True)
     return t * tf.cast(tf.sqrt(p), cdtype)[..., tf.newaxis, :]
+
+
+def _uplink_sinr(q, gamma):
+    r"""[..., num_users], `tf.float` : Dual-uplink SINRs from ``q_k gamma_k = SINR_k / (1 + SINR_k)``"""
+    qg = q * gamma
+    return qg / (1.0 - qg)
 
 
 def _uplink_gamma(gram, no, q):
@@ -157,11 +161,8 @@ def _uplink_fixed_point(gram, no, power, num_iterations, tol):
 
     Input
     -----
-    gram : [..., num_users, num_users], `tf.complex`
-        ``G = H H^H``
-
-    no : [...], `tf.float`
-        Noise variance
+    gram, no :
+        As in :func:`_uplink_gamma`
 
     power : [], `tf.float`
         Total power
@@ -184,8 +185,7 @@ def _uplink_fixed_point(gram, no, power, num_iterations, tol):
         Cholesky factor of ``no I + D G D`` at ``q``
     """
     def spread(q, gamma):
-        qg = q * gamma
-        sinr = qg / (1.0 - qg)
+        sinr = _uplink_sinr(q, gamma)
         return tf.reduce_max(tf.reduce_max(sinr, -1)
                              / tf.reduce_min(sinr, -1)) - 1.0
 

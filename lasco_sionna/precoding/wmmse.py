@@ -56,9 +56,30 @@ def _check_options(num_users, weights, subband_size, num_iterations, tol,
     return weights
 
 
+def _scale_to_power(g, power):
+    # pylint: disable=line-too-long
+    r"""Precoding matrices scaled to the total power ``||g||_F^2 = power`` (all-zero matrices stay zero)
+
+    Input
+    -----
+    g : [..., num_tx_ant, num_users], `tf.complex`
+        Precoding matrices
+
+    power : [], `tf.float`
+        Total power
+
+    Output
+    ------
+    g : [..., num_tx_ant, num_users], `tf.complex`
+        Scaled precoding matrices
+    """
+    # [..., 1, 1]
+    pw = tf.reduce_sum(tf.abs(g) ** 2, axis=[-2, -1], keepdims=True)
+    return g * tf.cast(tf.sqrt(tf.math.divide_no_nan(power, pw)), g.dtype)
+
+
 def _initial_precoders(h_mid, no_mid, power, inits, seed, precision):
     """Initial precoders ``[num_inits, ..., num_subbands, num_tx_ant, K]``"""
-    cdtype = h_mid.dtype
     num_users, num_ant = h_mid.shape[-2:]
     v0 = []
     for i, name in enumerate(inits):
@@ -74,9 +95,7 @@ def _initial_precoders(h_mid, no_mid, power, inits, seed, precision):
                                                  dtype=no_mid.dtype)
                       for j in (0, 1))
             g = tf.complex(re, im)
-        pw = tf.reduce_sum(tf.abs(g) ** 2, axis=[-2, -1], keepdims=True)
-        g = g * tf.cast(tf.sqrt(tf.math.divide_no_nan(power, pw)), cdtype)
-        v0.append(g)
+        v0.append(_scale_to_power(g, power))
     return tf.stack(v0, axis=0)
 
 
@@ -236,9 +255,7 @@ def wmmse_precoding_matrix(h, no, power, weights=None, subband_size=1,
         # [num_inits, ..., num_subbands, num_tx_ant, K]
         v = tf.matmul(lead, tf.cast(coef, cdtype)[..., tf.newaxis] * c)
         # Exact power (mu = 0 with power to spare: scaling up only helps)
-        pw = tf.reduce_sum(tf.abs(v) ** 2, axis=[-2, -1])
-        scale = tf.sqrt(tf.math.divide_no_nan(power, pw))
-        return v * tf.cast(scale, cdtype)[..., tf.newaxis, tf.newaxis]
+        return _scale_to_power(v, power)
 
     rate = sum_rate(v)
     history = tf.TensorArray(rdtype, size=0, dynamic_size=True)

@@ -15,7 +15,8 @@ from lasco_sionna.prediction.data import noisy_reports, report_sequences
 from lasco_sionna.prediction.registry import (get_predictor,
                                               predictor_needs_training)
 from lasco_sionna.utils.validation import (check_channel_tensor, check_choice,
-                                           check_positive, split_spec)
+                                           check_instance, check_positive,
+                                           split_spec)
 
 #: Where the prediction happens relative to the feedback compression
 ORDERS = ("predict_then_compress", "compress_then_predict")
@@ -84,9 +85,7 @@ class PredictedCSI(CSIFeedback):
 
     def __init__(self, inner, predictor, history_length, horizon,
                  order="predict_then_compress", snr_db=None, precision=None):
-        if not isinstance(inner, CSIFeedback):
-            raise TypeError("`inner` must be a CSIFeedback, got "
-                            f"{type(inner).__name__}")
+        check_instance("inner", inner, CSIFeedback)
         if inner.history_length != 1:
             raise ValueError(f"`inner` must take single reports, got a path "
                              f"with history_length={inner.history_length}")

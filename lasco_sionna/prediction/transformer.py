@@ -94,11 +94,15 @@ class TransformerPredictor(EntrywisePredictor):
                 "num_heads": self.num_heads, "num_layers": self.num_layers,
                 "ff_dim": self.ff_dim, "max_history": self.max_history}
 
-    def build_sequence_model(self, history_length):
+    def _check_history_length(self, history_length):
+        """Raise `ValueError` if ``history_length`` (`None`: unknown) exceeds ``max_history``"""
         if history_length is not None and history_length > self.max_history:
             raise ValueError(f"`history` has history_length={history_length}"
                              f"; this predictor takes at most max_history="
                              f"{self.max_history} reports")
+
+    def build_sequence_model(self, history_length):
+        self._check_history_length(history_length)
         tokens = (None, history_length, self.d_model)
         self._embed.build((None, history_length, 2))
         # Age embedding: row a is the report a periods before the last one
@@ -124,11 +128,7 @@ class TransformerPredictor(EntrywisePredictor):
         tokens : [num_seq, history_length, d_model], `tf.float32`
             Token ``t`` depends on ``features[:, :t + 1]`` only
         """
-        length = features.shape[-2]
-        if length is not None and length > self.max_history:
-            raise ValueError(f"`history` has history_length={length}; this "
-                             "predictor takes at most max_history="
-                             f"{self.max_history} reports")
+        self._check_history_length(features.shape[-2])
         # [history_length, d_model]: ages L-1, ..., 0
         age = tf.reverse(self._age[:tf.shape(features)[-2]], axis=[0])
         # [num_seq, history_length, d_model]

@@ -49,6 +49,39 @@ def _correlation(correlation, length):
     return r
 
 
+def _normal_equations(r, history_length, horizon, noise_variance):
+    # pylint: disable=line-too-long
+    r"""Covariance of the noisy history and its correlation with the future
+
+    Input
+    -----
+    r : [>= history_length + horizon], `np.complex128`
+        :math:`r(0), r(1), \dots` (checked by :func:`_correlation`)
+
+    history_length, horizon : `int`
+        :math:`L`, :math:`H`
+
+    noise_variance : `float`
+        :math:`\sigma^2` of the history
+
+    Output
+    ------
+    R : [history_length, history_length], `np.complex128`
+        :math:`R_{ik} + \sigma^2\delta_{ik}`, :math:`R_{ik} = r(i-k)`
+        (:math:`r(-m) = r(m)^*`)
+
+    p : [horizon, history_length], `np.complex128`
+        ``p[j-1, i]`` :math:`= r(j+i)`
+    """
+    L = history_length
+    # R[i, k] = r(i - k), r(-m) = r(m)^*: [L, L]
+    R = scipy.linalg.toeplitz(r[:L], r[:L].conj()) \
+        + noise_variance * np.eye(L)
+    # p[j-1, i] = r(j + i): [horizon, L]
+    p = np.stack([r[j:j + L] for j in range(1, horizon + 1)], axis=0)
+    return R, p
+
+
 def wiener_coefficients(correlation, history_length, horizon,
                         noise_variance=0.0):
     # pylint: disable=line-too-long
@@ -84,14 +117,10 @@ def wiener_coefficients(correlation, history_length, horizon,
     check_positive("horizon", horizon, integer=True)
     check_positive("noise_variance", noise_variance, allow_zero=True)
     r = _correlation(correlation, history_length + horizon)
-    L = history_length
-    # R[i, k] = r(i - k), r(-m) = r(m)^*: [L, L]
-    R = scipy.linalg.toeplitz(r[:L], r[:L].conj()) \
-        + noise_variance * np.eye(L)
-    # p[i, j-1] = r(j + i): [L, horizon]
-    p = np.stack([r[j:j + L] for j in range(1, horizon + 1)], axis=1)
+    R, p = _normal_equations(r, history_length, horizon, noise_variance)
     # lstsq copes with the near-singular R of a slowly fading noiseless process
-    c = np.linalg.lstsq(R, p, rcond=1e-12)[0]
+    # [L, horizon]
+    c = np.linalg.lstsq(R, p.T, rcond=1e-12)[0]
     # [horizon, L]
     return c.T
 
@@ -129,10 +158,7 @@ def linear_predictor_nmse(coefficients, correlation, noise_variance=0.0):
     c = np.asarray(coefficients, np.complex128)
     H, L = c.shape[-2:]
     r = _correlation(correlation, L + H)
-    R = scipy.linalg.toeplitz(r[:L], r[:L].conj()) \
-        + noise_variance * np.eye(L)
-    # [horizon, L]
-    p = np.stack([r[j:j + L] for j in range(1, H + 1)], axis=0)
+    R, p = _normal_equations(r, L, H, noise_variance)
     mse = (np.real(r[0]) - 2 * np.real(np.sum(c * p.conj(), axis=-1))
            # E[x_{t-k} x_{t-l}^*] = R[l, k]
            + np.real(np.einsum("...jk,lk,...jl->...j", c, R, c.conj())))

@@ -24,9 +24,14 @@ def as_scalar(value):
     return value
 
 
+def _article(word):
+    """`str` : ``"an"`` before a word starting with a vowel, ``"a"`` otherwise"""
+    return "an" if word[0].lower() in "aeiou" else "a"
+
+
 def _check_number_type(name, value, integer):
     kind = "integer" if integer else "number"
-    article = "an" if integer else "a"
+    article = _article(kind)
     ok_type = (isinstance(value, numbers.Integral) if integer
                else isinstance(value, numbers.Real))
     if isinstance(value, bool) or not ok_type:
@@ -98,6 +103,28 @@ def check_number(name, value, integer=False, low=None, high=None):
 def check_seed(name, value):
     """Raise `ValueError` unless ``value`` is an integer seed in ``[0, MAX_SEED]``"""
     return check_number(name, value, integer=True, low=0, high=MAX_SEED)
+
+
+def check_instance(name, value, cls):
+    """Raise `TypeError` unless ``value`` is an instance of ``cls``
+
+    Input
+    -----
+    name, value :
+        See :func:`check_positive`
+
+    cls : `type`
+        Required class
+
+    Output
+    ------
+    value : same as input
+        The value, unchanged
+    """
+    if not isinstance(value, cls):
+        raise TypeError(f"`{name}` must be {_article(cls.__name__)} "
+                        f"{cls.__name__}, got {type(value).__name__}")
+    return value
 
 
 def check_choice(name, value, allowed):
