@@ -281,7 +281,7 @@ def test_pretrained_csi_path_by_name():
 
 @pytest.mark.parametrize("lam_name,sam_name,margin_db", [
     ("lam-cr16", "sam-ref-cr16", 2.0),      # recorded margin 4.4 dB
-    ("lam-cr32", "sam-ref-cr32", 1.2)])     # recorded margin 2.9 dB
+    ("lam-cr32", "sam-ref-cr32", 1.2)])     # recorded margin 2.6 dB
 def test_shipped_lam_beats_shipped_sam_on_a_fresh_source_draw(
         tmp_path, lam_name, sam_name, margin_db):
     """Integrity of the shipped (float16) weights against their record:
