@@ -295,3 +295,59 @@ def test_new_precoders_run_in_sweep_points(precoder):
                         "precoder": precoder})
     assert 0 <= m["ber"] <= 1 and np.isfinite(m["sum_rate"])
     assert m["sum_rate"] > 0 and m["min_rate"] > 0
+
+
+def test_precoder_grid_key_in_a_sweep_maxmin_has_the_highest_min_rate(
+        tmp_path):
+    # A link sweep with `precoder` as a grid key (paired: same channels,
+    # bits and noise): every precoder runs, and max-min, which maximises
+    # the weakest user's SINR on every RE, gives the highest min-rate;
+    # WMMSE the highest sum-rate among RZF / WMMSE
+    from lasco_sionna.sweep import parse_config, run_sweep  # noqa: PLC0415
+    cfg = parse_config({
+        "name": "precoder_grid", "output": str(tmp_path / "out"), "seed": 7,
+        "evaluator": "lasco_sionna.link.point:evaluate_point",
+        "fixed": {"environment": "cdl-e", "num_users": 4,
+                  "numerology": {"fft_size": 32},
+                  "bs_array": {"num_cols": 8}, "dataset_size": 24,
+                  "batch_size": 4, "max_mc_iter": 1, "rate_batches": 2,
+                  "ebno_db": 5.0},
+        "grid": {"precoder": ["rzf", "wmmse", "maxmin"]},
+        "paired": ["precoder"]})
+    table = run_sweep(cfg, plots=False, progress=False)
+    table = table.set_index("precoder")
+    assert sorted(table.index) == ["maxmin", "rzf", "wmmse"]
+    assert table.seed.nunique() == 1
+    assert table.min_rate.idxmax() == "maxmin", table.min_rate
+    assert table.min_rate["maxmin"] > 1.05 * table.min_rate["rzf"]
+    assert table.sum_rate["wmmse"] >= table.sum_rate["rzf"], table.sum_rate
+
+
+def test_bench_precoders_draws_every_k_from_one_dataset(sims_script):
+    bench = sims_script("bench_precoders")
+    # [drops, subcarriers, K, Nt]: the first drops * K UEs of one dataset
+    h2 = bench.channels("cdl-e", 2, 3, 4, 0, num_ues=8)
+    h4 = bench.channels("cdl-e", 4, 2, 4, 0, num_ues=8)
+    assert h2.shape == (3, 4, 2, 32) and h4.shape == (2, 4, 4, 32)
+    # UEs 0, 1 are drop 0 of both
+    np.testing.assert_array_equal(h2[0], h4[0, :, :2])
+    with pytest.raises(ValueError, match="3 drops of 4 UEs need 12 UEs"):
+        bench.channels("cdl-e", 4, 3, 4, 0, num_ues=8)
+
+
+@pytest.mark.parametrize("precision", ["single", "double"])
+def test_zf_stays_finite_on_rank_deficient_csi(precision):
+    # Two users with the same (e.g. quantised) CSI: the Gram matrix is
+    # singular and a plain Cholesky solve gives NaN precoders; ZF must stay
+    # finite with unit-norm columns, and exact on the full-rank subcarriers
+    h = rayleigh([2, 4, 3, 8], 3)
+    h[:, :2, 1] = h[:, :2, 0]
+    rg, sm = grid(3, 4)
+    pc = get_precoder("zf", rg, sm, precision=precision)
+    g = pc.compute_precoding_matrix(sionna_channel(h), no=0.1).numpy()[:, 0, 0]
+    assert np.isfinite(g).all()
+    np.testing.assert_allclose(np.linalg.norm(g, axis=-2), 1.0, rtol=1e-4)
+    hg = np.abs(h[:, 2:] @ g[:, 2:])
+    assert (hg * (1 - np.eye(3))).max() < 1e-4 * hg.max()
+    sinr = downlink_sinr(tf.constant(h), tf.constant(g.astype(h.dtype)), 0.1)
+    assert np.isfinite(sinr.numpy()).all()

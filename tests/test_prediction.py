@@ -320,3 +320,15 @@ def test_train_predictor_resumes_after_a_stop(sims_script, tmp_path,
     with pytest.raises(ValueError, match=r"config keys \['units'\] are not "
                                          "parameters of model 'transformer'"):
         script.run({**cfg, "units": 4}, str(tmp_path / "x"))
+
+
+def test_bench_prediction_ue_travel_per_sequence(sims_script):
+    # Doppler over frozen geometry (ray-traced cities) holds over a few
+    # wavelengths: 16 reports of 1 ms at 120 km/h, 3.5 GHz: 0.533 m = 6.2
+    bench = sims_script("bench_prediction")
+    t = bench.travel_wavelengths(120.0, 16, 1e-3, 3.5e9)
+    np.testing.assert_allclose(t, 120 / 3.6 * 16e-3 * 3.5e9 / 299792458.0)
+    assert 6.0 < t < 6.5 < bench.MAX_FROZEN_WAVELENGTHS
+    # The default 5 ms period at 120 km/h is beyond it
+    assert bench.travel_wavelengths(120.0, 16, 5e-3, 3.5e9) > \
+        bench.MAX_FROZEN_WAVELENGTHS

@@ -303,13 +303,22 @@ class RegularizedZFPrecodedChannel(LinearPrecodedChannel):
                                     precision=self.precision)
 
 
+#: Relative diagonal loading of a singular Gram matrix in :class:`ZFPrecodedChannel`, per precision
+ZF_LOADING = {"single": 1e-5, "double": 1e-10}
+
+
 class ZFPrecodedChannel(RegularizedZFPrecodedChannel):
     r"""Zero-forcing precoder (RZF with ``alpha = 0``)
 
-    Requires ``num_streams_per_tx <= num_tx_ant`` and full-rank channel
-    knowledge. Rank-deficient channels (e.g. users on the same LoS ray in
-    ray-traced scenes) make the Gram matrix singular: use
-    :class:`RegularizedZFPrecodedChannel` there.
+    Requires ``num_streams_per_tx <= num_tx_ant``. Channel knowledge that
+    is (nearly) rank-deficient (e.g. quantised CSI of two users that maps
+    to the same codewords, users on the same LoS ray in ray-traced scenes)
+    makes the Gram matrix :math:`HH^H` singular, and Sionna's Cholesky
+    solve then returns NaN precoders. On those resource elements only,
+    the Gram matrix gets a relative diagonal loading of
+    :data:`ZF_LOADING` (times its mean diagonal): finite, unit-norm
+    columns on any input, exact ZF wherever it exists. Use
+    :class:`RegularizedZFPrecodedChannel` for a noise-aware trade-off.
 
     Parameters
     ----------
@@ -334,7 +343,21 @@ class ZFPrecodedChannel(RegularizedZFPrecodedChannel):
             raise ValueError(f"ZF needs num_users <= num_bs_ant, got "
                              f"{num_streams} users/streams and {num_ant} "
                              "antennas; use RZF or fewer users")
-        return super().precoding_matrix(h_pc_desired, no=no)
+        h = tf.cast(h_pc_desired, self.cdtype)
+        # Exact ZF: [batch_size, num_tx, num_ofdm_symbols, fft_size, num_tx_ant, num_streams_per_tx]
+        g = super().precoding_matrix(h, no=no)
+        # Where the Cholesky solve failed (singular Gram), the loaded one
+        ok = tf.reduce_all(tf.math.is_finite(tf.math.real(g)) &
+                           tf.math.is_finite(tf.math.imag(g)),
+                           axis=[-2, -1], keepdims=True)
+        # Mean diagonal of H H^H: [batch_size, num_tx, num_ofdm_symbols, fft_size]
+        scale = tf.reduce_mean(tf.reduce_sum(tf.abs(h) ** 2, axis=-1),
+                               axis=-1)
+        loading = ZF_LOADING[self.precision or config.precision]
+        # The floor keeps all-zero channels finite (zero precoders)
+        alpha = loading * scale + tf.cast(1e-30, self.rdtype)
+        g_loaded = rzf_precoding_matrix(h, alpha, precision=self.precision)
+        return tf.where(ok, g, g_loaded)
 
 
 class MRTPrecodedChannel(LinearPrecodedChannel):
