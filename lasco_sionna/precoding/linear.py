@@ -350,14 +350,19 @@ class ZFPrecodedChannel(RegularizedZFPrecodedChannel):
         ok = tf.reduce_all(tf.math.is_finite(tf.math.real(g)) &
                            tf.math.is_finite(tf.math.imag(g)),
                            axis=[-2, -1], keepdims=True)
-        # Mean diagonal of H H^H: [batch_size, num_tx, num_ofdm_symbols, fft_size]
-        scale = tf.reduce_mean(tf.reduce_sum(tf.abs(h) ** 2, axis=-1),
-                               axis=-1)
-        loading = ZF_LOADING[self.precision or config.precision]
-        # The floor keeps all-zero channels finite (zero precoders)
-        alpha = loading * scale + tf.cast(1e-30, self.rdtype)
-        g_loaded = rzf_precoding_matrix(h, alpha, precision=self.precision)
-        return tf.where(ok, g, g_loaded)
+
+        def loaded():
+            # Mean diagonal of H H^H: [batch_size, num_tx, num_ofdm_symbols, fft_size]
+            scale = tf.reduce_mean(tf.reduce_sum(tf.abs(h) ** 2, axis=-1),
+                                   axis=-1)
+            loading = ZF_LOADING[self.precision or config.precision]
+            # The floor keeps all-zero channels finite (zero precoders)
+            alpha = loading * scale + tf.cast(1e-30, self.rdtype)
+            return tf.where(ok, g, rzf_precoding_matrix(
+                h, alpha, precision=self.precision))
+
+        # The second solve only when some Gram matrix was singular
+        return tf.cond(tf.reduce_all(ok), lambda: g, loaded)
 
 
 class MRTPrecodedChannel(LinearPrecodedChannel):
