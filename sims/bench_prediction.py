@@ -4,6 +4,8 @@
     python sims/bench_prediction.py [--output results/bench_prediction] [--num-sequences 200]
     python sims/bench_prediction.py --report-period 1e-3 --environments rt-florence \
         --gru-model gru-tdl-a --transformer-model transformer-tdl-a --output results/bench_prediction_1ms_rt
+    python sims/bench_prediction.py --report-period 1e-3 --environments tdl-a umi rt-florence \
+        --transformer-model transformer-tdl-a transformer-multi --output results/bench_prediction_1ms_multi
 
 For every environment and speed: report sequences every ``--report-period``
 (default 5 ms), split by the dataset's splits (training sequences fit the AR
@@ -11,8 +13,9 @@ and Kalman models), histories of ``--history`` reports (optionally noisy at
 ``--snr-db``, default 20 dB), horizons up to the largest of ``--horizons``. Predictors:
 sample-and-hold, LS AR per delay tap and per antenna-subcarrier, Kalman
 AR(p), vector Prony, the nearest-neighbour lookup of training windows, an
-optional GRU trained on the training windows (``--gru-steps``) or a shipped
-one (``--gru-model``), a shipped transformer (``--transformer-model``), and
+optional GRU trained on the training windows (``--gru-steps``) or shipped
+ones (``--gru-model``), shipped transformers (``--transformer-model``; each
+shipped model is a row named by the model), and
 on TDL the Wiener predictor with the true Jakes correlation, whose
 closed-form NMSE is the reference limit (distance in dB per predictor).
 ``--predictors`` keeps only the named ones (e.g. ``hold wiener-jakes
@@ -119,9 +122,9 @@ def bench_point(args, env_name, speed):
     }
     if args.gru_steps > 0:
         makers["gru"] = lambda: train_gru(args, clean, L, H, no)
-    for kind, model in (("gru", args.gru_model),
-                        ("transformer", args.transformer_model)):
-        if model:
+    for kind, models in (("gru", args.gru_model),
+                         ("transformer", args.transformer_model)):
+        for model in models or ():
             makers[model] = lambda spec={"name": kind, "model": model}: \
                 get_predictor(spec, L, H)
     limit = None
@@ -236,11 +239,11 @@ def main(argv=None):
                    help="training windows stored by the lookup predictor")
     p.add_argument("--gru-steps", type=int, default=0,
                    help="train a GRU per point for this many steps (0: no GRU)")
-    p.add_argument("--gru-model", default=None,
-                   help="a shipped trained GRU to evaluate, e.g. gru-tdl-a")
-    p.add_argument("--transformer-model", default=None,
-                   help="a shipped trained transformer to evaluate, e.g. "
-                        "transformer-tdl-a")
+    p.add_argument("--gru-model", nargs="+", default=None,
+                   help="shipped trained GRUs to evaluate, e.g. gru-tdl-a")
+    p.add_argument("--transformer-model", nargs="+", default=None,
+                   help="shipped trained transformers to evaluate, e.g. "
+                        "transformer-tdl-a transformer-multi")
     p.add_argument("--predictors", nargs="+", default=None,
                    help="evaluate only these predictors (names as in "
                         "results.csv); default: all")

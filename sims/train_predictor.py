@@ -1,12 +1,17 @@
 #!/usr/bin/env python
-"""Train a GRU or transformer channel predictor on one environment's report sequences
+"""Train a GRU or transformer channel predictor on one or several environments' report sequences
 
     python sims/train_predictor.py sims/configs/predictor_tiny.yaml [--output DIR]
     python sims/train_predictor.py sims/configs/gru_tdl_a.yaml --ship           # the shipped GRU
     python sims/train_predictor.py sims/configs/transformer_tdl_a.yaml --ship   # the shipped transformer
+    python sims/train_predictor.py sims/configs/transformer_multi.yaml --ship   # across environments
 
 The config names the environment (registry name, optional ``params``,
-``numerology``, ``bs_array``), the UE speed [km/h] (``speed_kmh``, or a list
+``numerology``, ``bs_array``) or, instead, ``environments``: a list of
+registry names or ``{name: ..., **params}`` dicts whose training and
+validation windows are pooled in equal numbers per environment (see
+:func:`pooled_environments`; ``numerology`` and ``bs_array`` are shared),
+the UE speed [km/h] (``speed_kmh``, or a list
 ``speeds_kmh`` whose windows are pooled), the report period [s],
 the number and length of the report sequences, an optional measurement SNR
 [dB] of the histories (``snr_db``), the history length and horizon, the
@@ -18,7 +23,7 @@ decay to 5 % over the steps, ``eval_every``). Sequences are split by UE (80/10/1
 the dataset's splits). With ``entry_windows: N`` the model trains on ``N``
 single antenna-subcarrier windows drawn from the training windows (its
 weights are shared by all entries, so this is the same model at a fraction
-of the cost).
+of the cost; with ``environments``, ``N // len(environments)`` from each).
 
 Training is resumable: the state is checkpointed at every evaluation
 (``checkpoint.npz`` in the output directory, atomic writes), a killed run
@@ -26,13 +31,14 @@ started again continues where it stopped with the same result, and
 ``--max-minutes M`` stops (after checkpointing) once ``M`` minutes have
 passed, to be resumed by the same command. Writes ``log.csv`` (validation
 NMSE over training), ``result.json`` (test NMSE per step ahead and speed of
-the model and of sample-and-hold), ``<name>.weights.h5`` and ``<name>.json``
+the model and of sample-and-hold; with ``environments``, per environment
+and speed, on each environment's test UEs), ``<name>.weights.h5`` and ``<name>.json``
 (the record :func:`~lasco_sionna.prediction.load_predictor` reads: model,
 its config, history length, training config, test NMSE, SHA-256 of the
 weights) to ``--output`` (default ``results/predictor/<name>``); ``--ship``
 also copies both into ``lasco_sionna/prediction/weights/``. Seeded.
-``predictor_tiny.yaml`` and ``transformer_tiny.yaml`` are smoke
-configurations for tests.
+``predictor_tiny.yaml``, ``transformer_tiny.yaml`` and
+``transformer_multi_tiny.yaml`` are smoke configurations for tests.
 """
 
 import argparse
@@ -46,7 +52,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from lasco_sionna.channels import BSArray, Numerology  # noqa: E402
+from lasco_sionna.channels import (BSArray, Numerology,  # noqa: E402
+                                   list_environments)
 from lasco_sionna.models import TrainingStopped  # noqa: E402
 from lasco_sionna.prediction import (SampleAndHold,  # noqa: E402
                                      entry_windows, environment_at_speed,
@@ -55,8 +62,12 @@ from lasco_sionna.prediction import (SampleAndHold,  # noqa: E402
                                      sliding_windows, train_predictor)
 from lasco_sionna.prediction.pretrained import MODELS, WEIGHTS_DIR  # noqa: E402
 from lasco_sionna.utils.io import file_sha256  # noqa: E402
+from lasco_sionna.utils.seeds import derive_seed  # noqa: E402
+from lasco_sionna.utils.validation import (check_choice,  # noqa: E402
+                                           split_spec)
 
-KEYS = {"name", "model", "environment", "params", "numerology", "bs_array",
+KEYS = {"name", "model", "environment", "environments", "params",
+        "numerology", "bs_array",
         "speed_kmh", "speeds_kmh", "report_period", "num_sequences",
         "num_reports", "snr_db", "history_length", "horizon", "units",
         "num_layers", "d_model", "num_heads", "ff_dim", "max_history",
@@ -93,8 +104,41 @@ def windows(ds, split, cfg, seed):
     return hist, fut
 
 
-def speed_datasets(cfg, seed):
-    """``{speed_kmh: report-sequence dataset}`` of the config's speeds"""
+def environment_specs(cfg):
+    """``{label: (registry name, params)}`` of the config's ``environment`` or ``environments``
+
+    ``environment`` (with the optional ``params``) is one environment;
+    ``environments`` a non-empty list of registry names or ``{name: ...,
+    **params}`` dicts, each labelled by its name (so listed once).
+    """
+    if ("environment" in cfg) == ("environments" in cfg):
+        raise ValueError("the config needs exactly one of `environment` and "
+                         "`environments`, got "
+                         + ("both" if "environment" in cfg else "neither"))
+    if "environment" in cfg:
+        return {cfg["environment"]: (cfg["environment"],
+                                     cfg.get("params", {}))}
+    specs = cfg["environments"]
+    if "params" in cfg:
+        raise ValueError("`params` applies to `environment` only; with "
+                         "`environments` give each its parameters: "
+                         "{name: ..., **params}")
+    if not isinstance(specs, list) or not specs:
+        raise ValueError("`environments` must be a non-empty list of "
+                         f"environment specs, got {specs!r}")
+    out = {}
+    for spec in specs:
+        name, params = split_spec("environment", spec)
+        check_choice("environments", name, list(list_environments()))
+        if name in out:
+            raise ValueError(f"environment {name!r} is listed twice in "
+                             "`environments`")
+        out[name] = (name, params)
+    return out
+
+
+def speed_datasets(cfg, seed, name, params):
+    """``{speed_kmh: report-sequence dataset}`` of environment ``name`` (with ``params``) at the config's speeds"""
     if ("speed_kmh" in cfg) == ("speeds_kmh" in cfg):
         raise ValueError("the config needs exactly one of `speed_kmh` and "
                          "`speeds_kmh`")
@@ -102,14 +146,20 @@ def speed_datasets(cfg, seed):
     out = {}
     for speed in speeds:
         env = environment_at_speed(
-            cfg["environment"], speed,
+            name, speed,
             numerology=Numerology(**cfg.get("numerology", {})),
             bs_array=BSArray(**cfg.get("bs_array", {})), seed=seed,
-            **cfg.get("params", {}))
+            **params)
         out[float(speed)] = report_sequences(
             env, cfg["num_sequences"], cfg["num_reports"],
             cfg.get("report_period", 5e-3))
     return out
+
+
+def environment_datasets(cfg, seed):
+    """``{label: {speed_kmh: report-sequence dataset}}`` of the config's environments (see :func:`environment_specs`)"""
+    return {label: speed_datasets(cfg, seed, name, params)
+            for label, (name, params) in environment_specs(cfg).items()}
 
 
 def pooled(datasets, split, cfg, seed, entries=None):
@@ -123,6 +173,63 @@ def pooled(datasets, split, cfg, seed, entries=None):
     hist, fut = entry_windows(hist), entry_windows(fut)
     pick = np.random.default_rng(seed).permutation(len(hist))[:entries]
     return hist[pick], fut[pick]
+
+
+def environment_seed(datasets, label, seed):
+    """Seed of environment ``label``'s windows: ``seed`` for a single environment (as before ``environments``), else ``derive_seed(seed, "environment", label)``"""
+    if len(datasets) == 1:
+        return seed
+    return derive_seed(seed, "environment", label)
+
+
+def pooled_environments(datasets, split, cfg, seed, entries=None):
+    # pylint: disable=line-too-long
+    r"""History and future windows of ``split`` in equal numbers from every environment
+
+    Every environment contributes :func:`pooled` windows (its speeds
+    pooled) drawn with its :func:`environment_seed`. With a single
+    environment this is :func:`pooled` itself.
+
+    Input
+    -----
+    datasets : `dict`
+        ``{label: {speed_kmh: dataset}}`` (:func:`environment_datasets`)
+
+    split : "train" | "validation" | "test"
+        Split of every dataset
+
+    cfg : `dict`
+        Config (history length, horizon, measurement SNR)
+
+    seed : `int`
+        Seed of the measurement noise and of the draws
+
+    entries : `None` (default) | `int`
+        Single-entry windows in all: ``entries // len(datasets)`` (at least
+        1) drawn per environment, fewer if an environment has fewer; `None`:
+        every window, which needs the same number from every environment
+
+    Output
+    ------
+    history : [num, history_length, num_bs_ant, fft_size] | [num, history_length, 1, 1], `np.complex64`
+        Noisy past reports, environment after environment
+
+    future : [num, horizon, num_bs_ant, fft_size] | [num, horizon, 1, 1], `np.complex64`
+        Clean next reports
+    """
+    per_env = None if entries is None else max(1, entries // len(datasets))
+    parts = [pooled(ds, split, cfg, environment_seed(datasets, label, seed),
+                    per_env) for label, ds in datasets.items()]
+    counts = [len(h) for h, _ in parts]
+    if entries is None and len(set(counts)) > 1:
+        raise ValueError(f"the environments {list(datasets)} have "
+                         f"{counts} {split} windows; set `entry_windows` to "
+                         "draw the same number from each")
+    # Single-entry windows come in random order (pooled()): the first num
+    # are a random draw; whole windows are all kept (equal counts)
+    num = min(counts)
+    return (np.concatenate([h[:num] for h, _ in parts]),
+            np.concatenate([f[:num] for _, f in parts]))
 
 
 def learning_rate(cfg):
@@ -152,11 +259,12 @@ def run(cfg, output, ship=False, max_minutes=None):
     # Keras initialisers draw their seeds when the layers are constructed
     keras.utils.set_random_seed(seed)
     model = build_model(cfg)
-    datasets = speed_datasets(cfg, seed)
+    datasets = environment_datasets(cfg, seed)
     entries = cfg.get("entry_windows")
-    train = pooled(datasets, "train", cfg, seed, entries)
-    val = pooled(datasets, "validation", cfg, seed + 100,
-                 None if entries is None else max(1, entries // 10))
+    train = pooled_environments(datasets, "train", cfg, seed, entries)
+    val = pooled_environments(datasets, "validation", cfg, seed + 100,
+                              None if entries is None
+                              else max(1, entries // 10))
     os.makedirs(output, exist_ok=True)
     log, best = train_predictor(
         model, *train, *val, steps=cfg["steps"],
@@ -170,17 +278,35 @@ def run(cfg, output, ship=False, max_minutes=None):
     weights = os.path.join(output, f"{cfg['name']}.weights.h5")
     model.save_weights(weights)
     kind = cfg.get("model", "gru")
+    # {label: {speed_kmh: {predictor: NMSE [dB] per step ahead}}}
     nmse = {}
-    for i, (speed, ds) in enumerate(datasets.items()):
-        v = evaluate_predictors({kind: model,
-                                 "hold": SampleAndHold(cfg["horizon"])},
-                                *windows(ds, "test", cfg, seed + 200 + i))
-        nmse[speed] = {k: (10 * np.log10(x)).tolist() for k, x in v.items()}
-    first = nmse[next(iter(nmse))]
-    result = {"config": cfg, "best_step": int(best),
-              "test_nmse_db": first if len(nmse) == 1 else
-              {k: [nmse[s][k] for s in nmse] for k in first},
-              "test_nmse_db_per_speed": {str(k): v for k, v in nmse.items()}}
+    for label, speeds in datasets.items():
+        nmse[label] = {}
+        for i, (speed, ds) in enumerate(speeds.items()):
+            v = evaluate_predictors(
+                {kind: model, "hold": SampleAndHold(cfg["horizon"])},
+                *windows(ds, "test", cfg,
+                         environment_seed(datasets, label, seed + 200) + i))
+            nmse[label][speed] = {k: (10 * np.log10(x)).tolist()
+                                  for k, x in v.items()}
+    result = {"config": cfg, "best_step": int(best)}
+    if "environment" in cfg:
+        per_speed = nmse[cfg["environment"]]
+        first = per_speed[next(iter(per_speed))]
+        result.update({
+            "test_nmse_db": first if len(per_speed) == 1 else
+            {k: [per_speed[s][k] for s in per_speed] for k in first},
+            "test_nmse_db_per_speed": {str(k): v
+                                       for k, v in per_speed.items()}})
+    else:
+        result.update({
+            # {label: {predictor: [per speed [per step ahead]]}}
+            "test_nmse_db": {label: {k: [v[s][k] for s in v]
+                                     for k in next(iter(v.values()))}
+                             for label, v in nmse.items()},
+            "test_nmse_db_per_environment": {
+                label: {str(s): x for s, x in v.items()}
+                for label, v in nmse.items()}})
     with open(os.path.join(output, "result.json"), "w",
               encoding="utf-8") as f:
         json.dump(result, f, indent=2)
@@ -189,7 +315,9 @@ def run(cfg, output, ship=False, max_minutes=None):
               "history_length": int(cfg["history_length"]),
               "report_period": float(cfg.get("report_period", 5e-3)),
               "training": cfg, "best_step": int(best),
-              "test_nmse_db_per_speed": result["test_nmse_db_per_speed"],
+              **{k: result[k] for k in ("test_nmse_db_per_speed",
+                                        "test_nmse_db_per_environment")
+                 if k in result},
               "sha256": file_sha256(weights)}
     path = os.path.join(output, f"{cfg['name']}.json")
     with open(path, "w", encoding="utf-8") as f:

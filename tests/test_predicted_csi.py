@@ -217,6 +217,28 @@ def test_shipped_transformer_predictor():
         get_predictor("transformer", 8, 1)
 
 
+def test_shipped_multi_environment_transformer():
+    from lasco_sionna.prediction import (TransformerPredictor,  # noqa: PLC0415
+                                         list_predictors, load_predictor)
+    assert "transformer-multi" in list_predictors()
+    model, record = load_predictor("transformer-multi")
+    assert isinstance(model, TransformerPredictor) and model.horizon == 4
+    assert record["history_length"] == 8
+    assert record["training"]["environments"] == ["tdl-a", "umi", "cdl-c"]
+    # Test NMSE of every environment and speed, beating hold at horizon 1
+    per_env = record["test_nmse_db_per_environment"]
+    assert list(per_env) == ["tdl-a", "umi", "cdl-c"]
+    for per_speed in per_env.values():
+        assert list(per_speed) == ["3.0", "30.0", "60.0", "120.0"]
+        for v in per_speed.values():
+            assert v["transformer"][0] < v["hold"][0]
+    hist = ar2_sequences(2, 8)
+    pred = get_predictor({"name": "transformer",
+                          "model": "transformer-multi"}, 8, 2)
+    assert tuple(pred(hist).shape) == (2, 4, NT, FC)
+    assert np.abs(pred(hist).numpy()[:, 0] - hist[:, -1]).max() > 1e-3
+
+
 def test_measurement_noise_at_the_stated_snr():
     hold = PredictedCSI(get_csi_feedback("perfect", NT, FC),
                         SampleAndHold(1), 2, 1, snr_db=10.0)

@@ -322,6 +322,102 @@ def test_train_predictor_resumes_after_a_stop(sims_script, tmp_path,
         script.run({**cfg, "units": 4}, str(tmp_path / "x"))
 
 
+def constant_reports(value, num_train, num_reports=6):
+    """A report-sequence dataset whose every entry is ``value`` (2 antennas, 3 subcarriers)"""
+    from lasco_sionna.channels import ChannelDataset  # noqa: PLC0415
+    n = num_train + 2
+    h = np.full([n, 1, 1, 1, 2, num_reports, 3], value, np.complex64)
+    splits = {"train": np.arange(num_train),
+              "validation": np.array([num_train]),
+              "test": np.array([num_train + 1])}
+    return ChannelDataset(h, np.zeros(n), {}, {}, splits,
+                          split_rule={"rule": "sample"})
+
+
+def test_pooled_windows_come_equally_from_every_environment(sims_script):
+    script = sims_script("train_predictor")
+    cfg = {"history_length": 3, "horizon": 1}    # noise-free: values tell
+    # Environment "a" (4 training UEs) holds 1 / 1j, "b" (10 UEs) 2 / 2j at
+    # its two speeds: 3 windows per UE and speed, 6 entries per window
+    datasets = {"a": {3.0: constant_reports(1, 4),
+                      30.0: constant_reports(1j, 4)},
+                "b": {3.0: constant_reports(2, 10),
+                      30.0: constant_reports(2j, 10)}}
+    hist, fut = script.pooled_environments(datasets, "train", cfg, 0, 60)
+    assert hist.shape == (60, 3, 1, 1) and fut.shape == (60, 1, 1, 1)
+    values, counts = np.unique(hist[:, 0, 0, 0], return_counts=True)
+    per_env = {v: counts[np.abs(values) == v].sum() for v in (1, 2)}
+    assert per_env == {1: 30, 2: 30}
+    assert set(values) == {1, 1j, 2, 2j}         # both speeds of each
+    np.testing.assert_array_equal(hist[:, -1], fut[:, 0])
+    # More than "a" has (144 entries): as many from "b" as from "a"
+    hist, _ = script.pooled_environments(datasets, "train", cfg, 0, 1000)
+    assert np.sum(np.abs(hist[:, 0, 0, 0]) == 1) == 144
+    assert np.sum(np.abs(hist[:, 0, 0, 0]) == 2) == 144
+    # Whole windows need equal numbers (24 vs 60)
+    with pytest.raises(ValueError, match=r"have \[24, 60\] train windows; "
+                                         "set `entry_windows`"):
+        script.pooled_environments(datasets, "train", cfg, 0)
+    # One environment: the single-environment pooling itself
+    for entries in (None, 50):
+        for a, b in zip(
+                script.pooled_environments({"b": datasets["b"]}, "train",
+                                           {**cfg, "snr_db": 20.0}, 3,
+                                           entries),
+                script.pooled(datasets["b"], "train",
+                              {**cfg, "snr_db": 20.0}, 3, entries)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_train_predictor_across_environments(sims_script, tmp_path,
+                                             monkeypatch):
+    monkeypatch.setenv("LASCO_SIONNA_CACHE", str(tmp_path / "cache"))
+    script = sims_script("train_predictor")
+    import yaml  # noqa: PLC0415
+    with open("sims/configs/transformer_multi_tiny.yaml",
+              encoding="utf-8") as f:
+        cfg = yaml.safe_load(f)
+    cfg.update(steps=4, eval_every=2, num_sequences=20)
+    res = script.run(cfg, str(tmp_path / "out"))
+    # Test NMSE per environment and speed, on each environment's test UEs
+    assert list(res["test_nmse_db"]) == ["tdl-a", "cdl-c"]
+    for label in ("tdl-a", "cdl-c"):
+        per_speed = res["test_nmse_db_per_environment"][label]
+        assert list(per_speed) == ["3.0", "30.0"]
+        assert set(per_speed["3.0"]) == {"transformer", "hold"}
+        assert len(per_speed["30.0"]["hold"]) == 2             # horizon
+        assert res["test_nmse_db"][label]["hold"] == \
+            [per_speed["3.0"]["hold"], per_speed["30.0"]["hold"]]
+    # Other environments, other channels
+    assert res["test_nmse_db"]["tdl-a"]["hold"] != \
+        res["test_nmse_db"]["cdl-c"]["hold"]
+    record = __import__("json").loads(
+        (tmp_path / "out" / "transformer-multi-tiny.json").read_text())
+    assert record["test_nmse_db_per_environment"] == \
+        res["test_nmse_db_per_environment"]
+    assert "test_nmse_db_per_speed" not in record
+    bad = {k: v for k, v in cfg.items() if k != "environments"}
+    for wrong, message in (
+            ({**cfg, "environment": "tdl-a"},
+             "exactly one of `environment` and `environments`, got both"),
+            (bad, "exactly one of `environment` and `environments`, got "
+                  "neither"),
+            ({**cfg, "environments": ["tdl-a", "tdl-x"]},
+             "`environments`='tdl-x' is not valid"),
+            ({**cfg, "environments": ["tdl-a", {"name": "tdl-a"}]},
+             "environment 'tdl-a' is listed twice"),
+            ({**cfg, "environments": []}, "must be a non-empty list"),
+            ({**cfg, "environments": "tdl-a"}, "must be a non-empty list"),
+            ({**cfg, "environments": [{"delay_spread": 1e-7}]},
+             "environment spec must be a name or a dict with 'name'"),
+            ({**cfg, "params": {"delay_spread": 1e-7}},
+             "`params` applies to `environment` only")):
+        with pytest.raises(ValueError, match=message):
+            script.run(wrong, str(tmp_path / "x"))
+    with pytest.raises(ValueError, match="unknown config keys.*'environmnts'"):
+        script.run({**bad, "environmnts": ["tdl-a"]}, str(tmp_path / "x"))
+
+
 def test_bench_prediction_ue_travel_per_sequence(sims_script):
     # Doppler over frozen geometry (ray-traced cities) holds over a few
     # wavelengths: 16 reports of 1 ms at 120 km/h, 3.5 GHz: 0.533 m = 6.2

@@ -34,8 +34,9 @@ def load_predictor(name):
     Input
     -----
     name : `str`
-        A shipped name (see :func:`list_predictors`), e.g. ``"gru-tdl-a"``
-        or ``"transformer-tdl-a"``
+        A shipped name (see :func:`list_predictors`), e.g. ``"gru-tdl-a"``,
+        ``"transformer-tdl-a"`` or ``"transformer-multi"`` (trained on
+        TDL-A, UMi and CDL-C)
 
     Output
     ------
@@ -46,7 +47,8 @@ def load_predictor(name):
     record : `dict`
         Training record: ``model`` (``"gru"`` or ``"transformer"``), its
         config, ``history_length``, ``report_period`` [s], training config,
-        test NMSE per speed, ``sha256``
+        test NMSE per speed (``test_nmse_db_per_speed``) or per environment
+        and speed (``test_nmse_db_per_environment``), ``sha256``
     """
     names = list_predictors()
     if name not in names:
