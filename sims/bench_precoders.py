@@ -77,12 +77,12 @@ def channels(env_name, num_users, drops, subcarriers, seed, num_ues=None):
     return np.transpose(h, [0, 3, 1, 2]).astype(np.complex128)
 
 
-@tf.function(reduce_retracing=True)
+@tf.function
 def _wmmse(h, no, power):
     return wmmse_precoding_matrix(h, no, power, precision="double")
 
 
-@tf.function(reduce_retracing=True)
+@tf.function
 def _maxmin(h, no, power):
     return maxmin_precoding_matrix(h, no, power, precision="double")
 
