@@ -20,7 +20,9 @@ after a warm-up call) and of a straightforward per-matrix NumPy
 implementation of the same algorithms with the same iterations and one
 (RZF) start; reported per 1,000 matrices, and the speed-up.
 
-Writes ``rates.csv``, ``timing.csv`` and ``rates.png`` under ``--out``.
+Writes ``rates.csv`` (after every finished (environment, K, SNR) point; a
+run started again with the same ``--out`` and setup skips the finished
+points), ``timing.csv`` and ``rates.png`` under ``--out``.
 """
 
 import argparse
@@ -75,17 +77,30 @@ def channels(env_name, num_users, drops, subcarriers, seed, num_ues=None):
     return np.transpose(h, [0, 3, 1, 2]).astype(np.complex128)
 
 
+@tf.function
+def _wmmse(h, no, power):
+    return wmmse_precoding_matrix(h, no, power, precision="double")
+
+
+@tf.function
+def _maxmin(h, no, power):
+    return maxmin_precoding_matrix(h, no, power, precision="double")
+
+
 def precode(name, h, no, power):
-    """Precoding matrices [..., Nt, K] (double precision)"""
+    """Precoding matrices [..., Nt, K] (double precision)
+
+    WMMSE and max-min run in graph mode (their iterations are
+    ``tf.while_loop`` s, which eager mode executes op by op)"""
     if name == "mrt":
         return cbf_precoding_matrix(h, precision="double")
     if name in ("zf", "rzf"):
         alpha = 0.0 if name == "zf" else no * h.shape[-2] / power
         return rzf_precoding_matrix(h, alpha * np.ones(h.shape[:-2]),
                                     precision="double")
-    if name == "wmmse":
-        return wmmse_precoding_matrix(h, no, power, precision="double")
-    return maxmin_precoding_matrix(h, no, power, precision="double")
+    fn = _wmmse if name == "wmmse" else _maxmin
+    return fn(tf.constant(h), tf.constant(no, tf.float64),
+              tf.constant(power, tf.float64))
 
 
 # ---------------------------------------------------------------------------
@@ -165,13 +180,29 @@ def main():
     # One dataset per environment for every K and the timing
     n = args.timing_matrices
     num_ues = max(args.drops, -(-n // args.subcarriers)) * max(args.users)
+    rates_csv = os.path.join(args.out, "rates.csv")
+    setup = {"drops": args.drops, "subcarriers": args.subcarriers,
+             "seed": args.seed, "num_ues": num_ues}
     rows = []
+    if os.path.exists(rates_csv):
+        # Resume: keep the finished (environment, K, SNR) points of the same setup
+        old = pd.read_csv(rates_csv)
+        if any(c not in old or (old[c] != v).any()
+               for c, v in setup.items()):
+            raise ValueError(f"{rates_csv} holds a run with another setup "
+                             f"than {setup}: choose another --out")
+        rows = old.to_dict("records")
+    done = {(r["environment"], r["num_users"], r["snr_db"]) for r in rows}
     for env_name in args.envs:
         for k in args.users:
+            if all((env_name, k, s) in done for s in args.snr_db):
+                continue
             h = channels(env_name, k, args.drops, args.subcarriers, args.seed,
                          num_ues)
             power = float(k)
             for snr_db in args.snr_db:
+                if (env_name, k, snr_db) in done:
+                    continue
                 no = power / 10 ** (snr_db / 10)
                 rates = {}
                 for name in PRECODERS:
@@ -187,7 +218,7 @@ def main():
                         "sinr_spread": float(np.median(
                             sinr.max(-1) / np.maximum(sinr.min(-1), 1e-300)
                             - 1)),
-                        "seconds": time.time() - t0})
+                        "seconds": time.time() - t0, **setup})
                 s_w = rates["wmmse"].sum(-1)
                 ok = all((s_w >= rates[n].sum(-1) - 1e-9).all()
                          for n in ("zf", "rzf"))
@@ -198,15 +229,21 @@ def main():
                                                 PRECODERS,
                                                 rows[-len(PRECODERS):])},
                       "wmmse>=zf/rzf:", ok, flush=True)
+                # Every finished point at once (atomic), to resume from
+                with atomic_path(rates_csv) as p:
+                    pd.DataFrame(rows).to_csv(p, index=False,
+                                              lineterminator="\n")
     df = pd.DataFrame(rows)
-    with atomic_path(os.path.join(args.out, "rates.csv")) as p:
-        df.to_csv(p, index=False)
+    df = df[df.environment.isin(args.envs) & df.num_users.isin(args.users)
+            & df.snr_db.isin(args.snr_db)]
 
     # Timing on the last environment, the largest K, the middle SNR
     k = max(args.users)
     drops = -(-n // args.subcarriers)
     h = channels(args.envs[-1], k, drops, args.subcarriers, args.seed,
-                 num_ues).reshape(-1, k, h.shape[-1])[:n]
+                 num_ues)
+    # [drops * subcarriers, K, Nt]
+    h = h.reshape(-1, k, h.shape[-1])[:n]
     power, no = float(k), float(k) / 10 ** (10.0 / 10)
     it = args.timing_iterations
     wm = tf.function(lambda x: wmmse_precoding_matrix(

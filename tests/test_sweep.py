@@ -11,7 +11,8 @@ from scipy.stats import binom
 from lasco_sionna.sweep import (ResultStore, expand, load_config,
                                 parse_config, run_sweep)
 from lasco_sionna.sweep.cli import format_table, main
-from lasco_sionna.sweep.plots import plot_results, zero_error_floor
+from lasco_sionna.sweep.plots import (line_styles, plot_results,
+                                     zero_error_floor)
 from lasco_sionna.utils.executors import PointError
 
 TOY = {"name": "toy", "seed": 3,
@@ -364,6 +365,45 @@ def test_plots_mark_zero_errors_and_label_lines(tmp_path, monkeypatch):
     both = pd.concat([table.assign(env="cdl"), table.assign(env="umi")])
     plot_results(cfg.display(both), cfg.plots, str(tmp_path))
     assert [a.get_title() for a in figures[1].axes] == ["UMi", "CDL"]
+
+
+def test_two_hue_columns_get_colour_and_dash_apart(tmp_path, monkeypatch):
+    """3 CSI paths x 4 precoders = 12 lines, more than the 10 colours:
+    colour follows the CSI path, dash and marker the precoder, so no two
+    lines look alike"""
+    keys = [(c, p) for c in ("perfect", "etype2", "lam")
+            for p in ("zf", "rzf", "wmmse", "maxmin")]
+    styles = line_styles(keys)
+    looks = {(s["color"], s["ls"], s["marker"]) for s in styles.values()}
+    assert len(looks) == 12
+    for c in ("perfect", "etype2", "lam"):
+        assert len({styles[(c, p)]["color"] for p in
+                    ("zf", "rzf", "wmmse", "maxmin")}) == 1
+    assert len({styles[(c, "zf")]["color"] for c in
+                ("perfect", "etype2", "lam")}) == 3
+    assert {styles[(c, "rzf")]["ls"] for c in ("perfect", "lam")} == {"--"}
+    # One hue column: a colour per line, solid
+    one = line_styles([("a",), ("b",)])
+    assert one[("a",)]["color"] != one[("b",)]["color"]
+    assert {s["ls"] for s in one.values()} == {"-"}
+
+    figures = []
+
+    class Recorded(Figure):
+        """The figures plot_results draws"""
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            figures.append(self)
+
+    monkeypatch.setattr("lasco_sionna.sweep.plots.Figure", Recorded)
+    table = pd.DataFrame([{"csi": c, "precoder": p, "ebno_db": e,
+                           "sum_rate": 1.0 + e}
+                          for c, p in keys for e in (0.0, 10.0)])
+    plot_results(table, {"x": "ebno_db", "y": ["sum_rate"],
+                         "hue": ["csi", "precoder"]}, str(tmp_path))
+    drawn = {(line.get_color(), line.get_linestyle(), line.get_marker())
+             for line in figures[0].axes[0].lines if len(line.get_xdata())}
+    assert len(drawn) == 12
 
 
 def test_printed_table_names_values_and_keeps_grid_order():

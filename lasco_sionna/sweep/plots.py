@@ -129,6 +129,36 @@ def legend_label(template, hue, rows):
     return template.format(**values)
 
 
+def line_styles(keys):
+    """Colour, line style and marker of every line
+
+    Input
+    -----
+    keys : `list` of `tuple`
+        The lines' hue values, in plotting order (``()`` for no hue)
+
+    Output
+    ------
+    styles : `dict`
+        ``key -> {"color", "ls", "marker"}``: with one hue column a colour
+        per line; with more, a colour per value of the first column and a
+        line style and marker per value of the second (e.g. a colour per
+        CSI path, a dash pattern per precoder), so that more lines than
+        colours stay apart
+    """
+    cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    if not keys or len(keys[0]) < 2:
+        return {k: {"color": cycle[i % len(cycle)], "ls": "-", "marker": "o"}
+                for i, k in enumerate(keys)}
+    first = list(dict.fromkeys(k[0] for k in keys))
+    second = list(dict.fromkeys(k[1] for k in keys))
+    dashes, markers = ["-", "--", ":", "-."], ["o", "s", "^", "D", "P", "X"]
+    return {k: {"color": cycle[first.index(k[0]) % len(cycle)],
+                "ls": dashes[second.index(k[1]) % len(dashes)],
+                "marker": markers[second.index(k[1]) % len(markers)]}
+            for k in keys}
+
+
 def plot_results(table, plots, output):
     """One PNG per metric: ``x`` vs metric, a panel per ``facet``, a line per ``hue``
 
@@ -184,11 +214,12 @@ def plot_results(table, plots, output):
         facets = [c for c in table[facet].cat.categories if c in present] \
             if isinstance(table[facet].dtype, pd.CategoricalDtype) \
             else sorted(present)
-    # One colour per hue value in every panel (a facet may lack some)
-    cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    # One style per hue value in every panel (a facet may lack some): with
+    # one hue column a colour per value; with more, a colour per value of
+    # the first and a line style and marker per value of the second
     keys = [k if isinstance(k, tuple) else (k,) for k, _ in
             table.groupby(hue, observed=True)] if hue else [()]
-    colours = {k: cycle[i % len(cycle)] for i, k in enumerate(keys)}
+    styles = line_styles(keys)
     paths = []
     for metric in plots.get("y") or []:
         if metric not in table:
@@ -211,7 +242,7 @@ def plot_results(table, plots, output):
                 keep = y > 0 if metric in logy else np.ones(len(y), bool)
                 key = key if isinstance(key, tuple) else (key,)
                 # The line passes through the floor; its dots mark measurements
-                ax.plot(g[x][keep], y[keep], marker="o", color=colours[key],
+                ax.plot(g[x][keep], y[keep], **styles[key],
                         markevery=list(np.flatnonzero(~at_floor[keep])),
                         label=legend_label(plots.get("legend"), hue, g)
                         if hue else metric)
@@ -219,7 +250,8 @@ def plot_results(table, plots, output):
                 # smaller for later lines, so coinciding ones nest
                 ax.plot(g[x][at_floor], y[at_floor], ls="", marker="v",
                         ms=13 - 7 * keys.index(key) / max(1, len(keys) - 1),
-                        mfc="none", mew=1.5, zorder=3, color=colours[key])
+                        mfc="none", mew=1.5, zorder=3,
+                        color=styles[key]["color"])
             if floors:
                 ax.plot([], [], ls="", marker="v", ms=9, mfc="none",
                         color="0.3", label=floor_label(
