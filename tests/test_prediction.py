@@ -273,6 +273,17 @@ def test_bad_inputs_name_the_value():
         sliding_windows(x, 5, 2)
     with pytest.raises(ValueError, match="`speed_kmh`"):
         environment_at_speed("tdl-a", -3.0)
+    with pytest.raises(ValueError, match="`time_model`='retrace' is for "
+                                         "ray-traced environments; 'tdl-a'"):
+        environment_at_speed("tdl-a", 30.0, time_model="retrace")
+    with pytest.raises(ValueError, match="`time_model`='frozen' is not "
+                                         "valid"):
+        environment_at_speed("rt-florence", 30.0, time_model="frozen")
+    with pytest.raises(ValueError, match="`ue_speed` must be > 0, got 0.0"):
+        environment_at_speed("rt-florence", 0.0, time_model="retrace")
+    with pytest.raises(ValueError, match="`report_period` must be a finite "
+                                         "number > 0, got -0.001"):
+        report_sequences(environment_at_speed("tdl-a", 3.0), 4, 2, -1e-3)
 
 
 def test_train_predictor_tiny_config(sims_script, tmp_path, monkeypatch):
