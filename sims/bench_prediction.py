@@ -6,6 +6,8 @@
         --gru-model gru-tdl-a --transformer-model transformer-tdl-a --output results/bench_prediction_1ms_rt
     python sims/bench_prediction.py --report-period 1e-3 --environments tdl-a umi rt-florence \
         --transformer-model transformer-tdl-a transformer-multi --output results/bench_prediction_1ms_multi
+    python sims/bench_prediction.py --environments rt-florence --time-models doppler retrace \
+        --gru-model gru-tdl-a --transformer-model transformer-tdl-a --output results/bench_prediction_rt_retrace/5ms
 
 For every environment and speed: report sequences every ``--report-period``
 (default 5 ms), split by the dataset's splits (training sequences fit the AR
@@ -27,16 +29,18 @@ report). Writes ``results.csv`` and ``nmse.png``.
 Environments: any registered one (see
 :func:`~lasco_sionna.channels.list_environments`). Stochastic ones (TDL,
 CDL, UMi/UMa) evolve through Sionna's time sampling; ray-traced cities
-(``rt-florence``, ``rt-san_francisco``, ...) through the Doppler shifts of
-the traced paths over *frozen geometry* at the given speed (every UE in a
-random horizontal direction), the right model while a sequence spans a few
-wavelengths: with 1 ms reports a 16-report sequence at 120 km/h covers
-0.53 m (6 wavelengths at 3.5 GHz). ``ue_travel_wavelengths`` in
-``results.csv`` is that distance per sequence; a warning is printed for
-ray-traced environments beyond :data:`MAX_FROZEN_WAVELENGTHS` (use
-:meth:`~lasco_sionna.channels.RayTracedEnvironment.generate_trajectory`,
-which re-traces along the way, for longer horizons). There is no Wiener
-limit off TDL (no closed-form correlation).
+(``rt-florence``, ``rt-san_francisco``, ...) by each of ``--time-models``
+(every UE at the given speed in a random horizontal direction):
+``doppler`` (default), the Doppler shifts of the paths traced at the start
+over *frozen geometry*, the right model while a sequence spans a few
+wavelengths (with 1 ms reports a 16-report sequence at 120 km/h covers
+0.53 m, 6 wavelengths at 3.5 GHz); ``retrace``, the scene traced anew at
+every report along the UE's straight trajectory (one path-solver pass per
+report: 16 times the tracing of ``doppler``; a UE whose line would cross a
+wall walks another way). ``ue_travel_wavelengths`` in ``results.csv`` is
+the distance per sequence; a warning is printed for Doppler over frozen
+geometry beyond :data:`MAX_FROZEN_WAVELENGTHS`. There is no Wiener limit
+off TDL (no closed-form correlation).
 """
 
 import argparse
@@ -78,24 +82,34 @@ def travel_wavelengths(speed_kmh, num_reports, report_period,
             * carrier_frequency / SPEED_OF_LIGHT)
 
 
-def bench_point(args, env_name, speed):
-    """Rows of one environment and speed"""
-    env = environment_at_speed(env_name, speed,
+#: ``time_model`` column of ``results.csv`` per ``--time-models`` value
+#: (stochastic environments: "stochastic time sampling")
+TIME_MODEL_LABELS = {"doppler": "doppler over frozen geometry",
+                     "retrace": "re-traced trajectory"}
+
+
+def bench_point(args, env_name, speed, time_model=None):
+    """Rows of one environment, speed and time model (`None`: stochastic)"""
+    env = environment_at_speed(env_name, speed, time_model=time_model,
                                numerology=Numerology(fft_size=args.fft_size),
                                bs_array=BSArray(num_cols=args.num_bs_ant),
                                seed=args.seed)
     L, H = args.history, max(args.horizons)
     num_reports = L + H + args.extra_reports
-    raytraced = env_name in list_environments(kind="raytraced")
     travel = travel_wavelengths(speed, num_reports, args.report_period,
                                 env.numerology.carrier_frequency)
-    if raytraced and travel > MAX_FROZEN_WAVELENGTHS:
+    if time_model == "doppler" and travel > MAX_FROZEN_WAVELENGTHS:
         print(f"warning: {env_name} at {speed} km/h: the UE travels "
               f"{travel:.0f} wavelengths per sequence; Doppler over frozen "
               f"geometry is meant for <= {MAX_FROZEN_WAVELENGTHS:.0f}",
               flush=True)
+    start = time.perf_counter()
     ds = report_sequences(env, args.num_sequences, num_reports,
                           args.report_period)
+    print(f"{env_name} at {speed:g} km/h"
+          + (f" ({time_model})" if time_model else "")
+          + f": {len(ds)} report sequences in "
+          f"{time.perf_counter() - start:.0f} s", flush=True)
     clean = ds.split("train").as_matrix(time_step=None)
     test = ds.split("test").as_matrix(time_step=None)
     no = 0.0
@@ -161,8 +175,8 @@ def bench_point(args, env_name, speed):
                 "report_period_ms": 1e3 * args.report_period,
                 "snr_db": args.snr_db if args.snr_db >= 0 else np.inf,
                 "num_test_windows": len(hist),
-                "time_model": "doppler over frozen geometry" if raytraced
-                else "stochastic time sampling",
+                "time_model": TIME_MODEL_LABELS.get(
+                    time_model, "stochastic time sampling"),
                 "ue_travel_wavelengths": travel})
     return rows
 
@@ -191,15 +205,17 @@ def train_gru(args, clean, L, H, no):
 
 
 def plot(df, path):
-    """NMSE vs speed, one panel per environment and horizon"""
-    envs, horizons = df.environment.unique(), sorted(df.horizon.unique())
+    """NMSE vs speed, one panel per environment, time model and horizon"""
+    envs = df[["environment", "time_model"]].drop_duplicates().values
+    horizons = sorted(df.horizon.unique())
     fig, axes = plt.subplots(len(envs), len(horizons), squeeze=False,
                              figsize=(4 * len(horizons), 3.2 * len(envs)),
                              sharey=True)
-    for i, env in enumerate(envs):
+    for i, (env, model) in enumerate(envs):
         for j, h in enumerate(horizons):
             ax = axes[i, j]
-            d = df[(df.environment == env) & (df.horizon == h)]
+            d = df[(df.environment == env) & (df.time_model == model)
+                   & (df.horizon == h)]
             for name, g in d.groupby("predictor", sort=False):
                 ax.plot(g.speed_kmh, g.nmse_db, "o-", label=name)
             lim = d.drop_duplicates("speed_kmh")
@@ -207,7 +223,9 @@ def plot(df, path):
                 ax.plot(lim.speed_kmh, lim.wiener_limit_db, "k--",
                         label="Wiener limit (closed form)")
             ax.set_xscale("log")
-            ax.set_title(f"{env}, horizon {h}")
+            ax.set_title(f"{env}, horizon {h}" + (
+                "" if model == "stochastic time sampling" else f"\n{model}"),
+                fontsize=9)
             ax.set_xlabel("UE speed [km/h]")
             ax.grid(True, alpha=0.3)
         axes[i, 0].set_ylabel("prediction NMSE [dB]")
@@ -221,6 +239,11 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--output", default="results/bench_prediction")
     p.add_argument("--environments", nargs="+", default=["tdl-a", "umi"])
+    p.add_argument("--time-models", nargs="+", default=["doppler"],
+                   choices=sorted(TIME_MODEL_LABELS),
+                   help="time models of ray-traced environments: Doppler "
+                        "over frozen geometry and/or re-tracing along "
+                        "straight trajectories")
     p.add_argument("--speeds", nargs="+", type=float,
                    default=[3.0, 30.0, 60.0, 120.0])
     p.add_argument("--horizons", nargs="+", type=int, default=[1, 2, 4])
@@ -252,14 +275,20 @@ def main(argv=None):
                    help="antenna-subcarrier windows the GRU trains on")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    rows = [r for env in args.environments for v in args.speeds
-            for r in bench_point(args, env, v)]
+    if args.report_period <= 0:
+        p.error(f"--report-period must be > 0, got {args.report_period}")
+    raytraced = list_environments(kind="raytraced")
+    rows = [r for env in args.environments
+            for model in (args.time_models if env in raytraced else [None])
+            for v in args.speeds
+            for r in bench_point(args, env, v, model)]
     df = pd.DataFrame(rows)
     os.makedirs(args.output, exist_ok=True)
     df.to_csv(os.path.join(args.output, "results.csv"), index=False)
     plot(df, os.path.join(args.output, "nmse.png"))
     with pd.option_context("display.width", 160, "display.max_rows", 500):
-        print(df.pivot_table(index=["environment", "predictor"],
+        print(df.pivot_table(index=["environment", "time_model",
+                                    "predictor"],
                              columns=["speed_kmh", "horizon"],
                              values="nmse_db").round(1))
     return df

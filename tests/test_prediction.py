@@ -273,6 +273,17 @@ def test_bad_inputs_name_the_value():
         sliding_windows(x, 5, 2)
     with pytest.raises(ValueError, match="`speed_kmh`"):
         environment_at_speed("tdl-a", -3.0)
+    with pytest.raises(ValueError, match="`time_model`='retrace' is for "
+                                         "ray-traced environments; 'tdl-a'"):
+        environment_at_speed("tdl-a", 30.0, time_model="retrace")
+    with pytest.raises(ValueError, match="`time_model`='frozen' is not "
+                                         "valid"):
+        environment_at_speed("rt-florence", 30.0, time_model="frozen")
+    with pytest.raises(ValueError, match="`ue_speed` must be > 0, got 0.0"):
+        environment_at_speed("rt-florence", 0.0, time_model="retrace")
+    with pytest.raises(ValueError, match="`report_period` must be a finite "
+                                         "number > 0, got -0.001"):
+        report_sequences(environment_at_speed("tdl-a", 3.0), 4, 2, -1e-3)
 
 
 def test_train_predictor_tiny_config(sims_script, tmp_path, monkeypatch):
@@ -428,3 +439,33 @@ def test_bench_prediction_ue_travel_per_sequence(sims_script):
     # The default 5 ms period at 120 km/h is beyond it
     assert bench.travel_wavelengths(120.0, 16, 5e-3, 3.5e9) > \
         bench.MAX_FROZEN_WAVELENGTHS
+
+
+def test_compare_time_models_pairs_ues_and_scales_to_the_first_report(
+        sims_script):
+    compare = sims_script("compare_time_models")
+
+    class Data:  # the extras shared_ues reads
+        def __init__(self, pos, vel):
+            self.extras = {"ue_position": np.asarray(pos, np.float32),
+                           "ue_velocity": np.asarray(vel, np.float32)}
+    pos = np.arange(12.0).reshape(4, 3)
+    vel = np.ones((4, 3))
+    moved = vel.copy()
+    moved[2] = -1.0
+    # Retrace replaced UE 0 and turned UE 2; the rest in another order
+    common, ia, ib = compare.shared_ues(
+        Data(pos, vel), Data(pos[[3, 2, 1]], moved[[3, 2, 1]]))
+    assert common == 3
+    np.testing.assert_array_equal(ia, [1, 3])
+    np.testing.assert_array_equal(ib, [2, 0])
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((2, 5, 4, 8)) + 1j * rng.standard_normal(
+        (2, 5, 4, 8))
+    # A per-UE scale is not a drift; a change at report 3 is
+    np.testing.assert_allclose(compare.drift_nmse(3.0 * h, h), 0, atol=1e-12)
+    other = h.copy()
+    other[:, 3] *= -1
+    nmse = compare.drift_nmse(other, h)
+    np.testing.assert_allclose(nmse[:, 3], 4.0, rtol=1e-12)
+    np.testing.assert_allclose(np.delete(nmse, 3, axis=1), 0, atol=1e-12)

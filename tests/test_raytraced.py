@@ -116,6 +116,95 @@ def test_trajectory_retraces():
     assert not np.allclose(h[0], h[2])
 
 
+def test_retrace_follows_doppler_over_a_short_walk_only():
+    """Re-tracing along the trajectory agrees with Doppler over frozen
+    geometry over millimetres and departs from it over metres; the traced
+    points lie on the straight line at the UE's speed"""
+    def nmse_db(speed, fs):
+        d, r = (small_env(ue_speed=speed, time_model=m).generate(
+            4, seed=1, num_time_steps=3, sampling_frequency=fs)
+            for m in ("doppler", "retrace"))
+        # Same drops and directions (no trajectory here crosses a wall)
+        np.testing.assert_array_equal(r.extras["ue_position"],
+                                      d.extras["ue_position"])
+        np.testing.assert_array_equal(r.extras["ue_velocity"],
+                                      d.extras["ue_velocity"])
+        traj, vel = r.extras["ue_trajectory"], r.extras["ue_velocity"]
+        assert traj.shape == (4, 3, 3) and traj.dtype == np.float64
+        # [4, 3, 3]: start + velocity * t, at the start's height (flat)
+        line = d.extras["ue_position"][:, None] + vel[:, None] * (
+            np.arange(3) / fs)[None, :, None]
+        np.testing.assert_allclose(traj, line, atol=1e-4)
+        np.testing.assert_allclose(np.linalg.norm(np.diff(traj, axis=1),
+                                                  axis=-1) * fs, speed,
+                                   rtol=1e-3)
+        assert "cir_a" not in r.extras
+        # [4, 3]: per UE and snapshot
+        err = np.sum(np.abs(d.h - r.h) ** 2, axis=(1, 2, 3, 4, 6)) / \
+            np.sum(np.abs(r.h) ** 2, axis=(1, 2, 3, 4, 6))
+        return 10 * np.log10(np.median(err, axis=0))
+    # 1 mm steps (0.01 wavelength at 3.5 GHz): the same channel, to the
+    # path solver's float32 precision (-62 dB or lower seen). Without the
+    # carrier phase of the first path's length (Sionna's delay
+    # normalisation removes it at every point) this was -19 dB
+    short = nmse_db(1.0, 1e3)
+    assert np.all(short < -45), short
+    # 2 m steps (23 wavelengths): the geometry changes (-3 to +6 dB seen
+    # at the last snapshot)
+    long = nmse_db(10.0, 5.0)
+    assert long[-1] > -10, long
+
+
+def test_trajectories_do_not_cross_walls():
+    pos = small_env().drop_ues(2, seed=0)
+    phi = np.arange(8) * np.pi / 4
+    # [8, 3]: eight horizontal directions
+    directions = np.stack([np.cos(phi), np.sin(phi), np.zeros(8)], axis=1)
+    for p in pos:
+        for speed, walls in ((1e-3, False), (300.0, True)):
+            traj, clear = get_worker().call(
+                "trajectories", scene="simple_street_canyon",
+                starts=np.repeat(p[None], 8, axis=0),
+                velocities=speed * directions, times=np.array([0.0, 0.5, 1.0]),
+                ue_height=1.5)
+            assert traj.shape == (8, 3, 3)
+            if not walls:
+                # At UE height over the (flat) ground
+                np.testing.assert_allclose(traj[:, :, 2], p[2], atol=1e-4)
+            # 1 mm walks are clear; 300 m walks end in buildings in some
+            # directions (and go down the street in others)
+            assert np.all(clear) != walls, (p, speed, clear)
+
+
+def test_time_model_cache_key_and_bad_input():
+    doppler = small_env(ue_speed=3.0)
+    assert doppler.time_model == "doppler" and doppler.cir_paths == 32
+    assert "time_model" not in doppler.config()["params"]
+    assert small_env(ue_speed=3.0, time_model="doppler").config_hash() == \
+        doppler.config_hash()
+    retrace = small_env(ue_speed=3.0, time_model="retrace")
+    assert retrace.config()["params"]["time_model"] == "retrace"
+    assert retrace.cir_paths == 0
+    assert retrace.config_hash() != doppler.config_hash()
+    with pytest.raises(ValueError, match="`time_model`='teleport' is not "
+                                         "valid; allowed: 'doppler', "
+                                         "'retrace'"):
+        small_env(ue_speed=3.0, time_model="teleport")
+    with pytest.raises(ValueError, match="`ue_speed` must be > 0, got 0"):
+        small_env(time_model="retrace")
+    with pytest.raises(ValueError, match="`ue_speed` must be a finite "
+                                         "number >= 0, got -1.0"):
+        small_env(ue_speed=-1.0, time_model="retrace")
+    with pytest.raises(ValueError, match="`cir_paths` must be 0 or None, "
+                                         "got 8"):
+        small_env(ue_speed=3.0, time_model="retrace", cir_paths=8)
+    with pytest.raises(ValueError, match="`sampling_frequency` must be a "
+                                         "finite number > 0, got -5.0"):
+        retrace.generate(2, num_time_steps=2, sampling_frequency=-5.0)
+    with pytest.raises(TypeError):
+        small_env(ue_speed=3.0, time_modle="retrace")
+
+
 def test_path_solver_seed_is_a_parameter(monkeypatch):
     """The path solver's seed (a fixed 42 before) is ``solver_seed``; the
     default keeps every cached dataset's key"""

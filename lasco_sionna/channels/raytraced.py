@@ -23,6 +23,13 @@ _SPARE_BATCH = 16
 #: every cached ray-traced dataset was traced with)
 DEFAULT_SOLVER_SEED = 42
 
+#: Directions drawn for a UE whose re-traced trajectory is blocked (a wall,
+#: an overhang) before the UE is replaced by a fresh drop
+_DIRECTION_DRAWS = 8
+
+#: How snapshots ``num_time_steps > 1`` evolve (see ``time_model``)
+TIME_MODELS = ("doppler", "retrace")
+
 #: Scenes shipped with ``sionna-rt`` that are registered as environments
 SCENES = ("munich", "etoile", "florence", "san_francisco",
           "simple_street_canyon", "simple_street_canyon_with_cars")
@@ -49,9 +56,11 @@ class RayTracedEnvironment(Environment):
 
     With ``ue_speed > 0`` every UE moves horizontally in a random (seeded)
     direction; ``num_time_steps > 1`` snapshots then follow from the Doppler
-    shifts of the paths over *frozen geometry* (valid over a few
-    wavelengths). For longer horizons, :meth:`generate_trajectory`
-    re-traces the scene along a trajectory.
+    shifts of the paths over *frozen geometry* (``time_model="doppler"``,
+    valid over a few wavelengths), or from re-tracing the scene at every
+    snapshot along the UE's straight trajectory (``time_model="retrace"``:
+    paths appear, vanish and change delay and angle as the UE moves).
+    :meth:`generate_trajectory` re-traces one given trajectory.
 
     Parameters
     ----------
@@ -137,17 +146,38 @@ class RayTracedEnvironment(Environment):
         ``[num_samples, 1, num_ue_ant, 1, num_bs_ant, T, F]`` and ``cir_a``
         ``[num_samples, num_ue_ant, num_bs_ant, cir_paths, T]``
 
-    cir_paths : `int`, (default 32)
+    cir_paths : `None` (default) | `int`
         Paths of the channel impulse response stored with every sample
         (the strongest; 0 stores none): extras ``cir_a``
         [num_samples, num_bs_ant, cir_paths, num_time_steps] complex64
         (scaled like ``h``) and ``cir_tau`` [num_samples, cir_paths]
-        float32 [s] (first arrival at 0; unused paths have ``a = 0``)
+        float32 [s] (first arrival at 0; unused paths have ``a = 0``).
+        `None`: 32 with ``time_model="doppler"``, 0 with ``"retrace"``
+        (whose path delays change between snapshots, which one delay per
+        path cannot hold; a positive value is refused there)
 
     solver_seed : `int`, (default 42)
         Seed of :class:`~sionna.rt.PathSolver`'s ray launching (the same
         for every path-solver call, so a UE's channel does not depend on the
         draw it belongs to); enters the dataset cache key only when changed
+
+    time_model : "doppler" (default) | "retrace"
+        How the ``num_time_steps`` snapshots of a UE evolve. "doppler": the
+        paths traced at the UE's position, their phases rotated by their
+        Doppler shifts (frozen geometry; one path-solver pass per UE).
+        "retrace" (needs ``ue_speed > 0``): snapshot ``t`` is traced anew at
+        ``ue_position + ue_velocity * t / sampling_frequency`` (horizontally,
+        ``ue_height`` above the ground), i.e. ``num_time_steps`` path-solver
+        passes per UE. UEs start from the same drops and directions as with
+        "doppler"; a UE whose straight trajectory would leave the open air
+        (walk through a wall or under an overhang) gets a new random
+        direction (up to 8 draws; then it is replaced by a fresh drop, as
+        is a UE without paths at some snapshot). The extra ``ue_trajectory``
+        [num_samples, num_time_steps, 3] float64 holds the traced
+        positions [m]. Splits go by ``ue_position`` (the start): the guard
+        around training blocks (5 m by default) keeps test trajectories
+        shorter than it out of training places. Enters the dataset cache
+        key only when "retrace"
     """
 
     kind = "raytraced"
@@ -159,8 +189,8 @@ class RayTracedEnvironment(Environment):
                  ue_speed=0.0, min_gain_db=-130.0, min_ue_distance=10.0,
                  max_ue_distance=None, max_depth=3, samples_per_src=100000,
                  batch_size=100, cell_size=5.0, spare_fraction=0.0,
-                 cir_paths=32, bs_look_at=None, num_ue_ant=1,
-                 solver_seed=DEFAULT_SOLVER_SEED):
+                 cir_paths=None, bs_look_at=None, num_ue_ant=1,
+                 solver_seed=DEFAULT_SOLVER_SEED, time_model="doppler"):
         super().__init__(name, numerology, bs_array, seed, normalize,
                          num_ue_ant)
         check_choice("scene", scene, SCENES)
@@ -192,8 +222,20 @@ class RayTracedEnvironment(Environment):
         self.cell_size = float(check_positive("cell_size", cell_size))
         self.spare_fraction = float(check_positive(
             "spare_fraction", spare_fraction, allow_zero=True))
+        self.time_model = check_choice("time_model", time_model, TIME_MODELS)
+        retrace = time_model == "retrace"
+        if retrace and self.ue_speed == 0:
+            raise ValueError("`time_model`='retrace' needs a UE speed: "
+                             f"`ue_speed` must be > 0, got {ue_speed!r}")
+        if cir_paths is None:
+            cir_paths = 0 if retrace else 32
         self.cir_paths = int(check_positive("cir_paths", cir_paths,
                                             integer=True, allow_zero=True))
+        if retrace and self.cir_paths:
+            raise ValueError("`time_model`='retrace' stores no impulse "
+                             "response (path delays change between "
+                             "snapshots): `cir_paths` must be 0 or None, "
+                             f"got {cir_paths!r}")
         self.solver_seed = int(check_seed("solver_seed", solver_seed))
         self.last_traced_positions = None
         self._sites = None
@@ -216,7 +258,9 @@ class RayTracedEnvironment(Environment):
                 **({} if self.bs_look_at is None else
                    {"bs_look_at": self.bs_look_at}),
                 **({} if self.solver_seed == DEFAULT_SOLVER_SEED else
-                   {"solver_seed": self.solver_seed})}
+                   {"solver_seed": self.solver_seed}),
+                **({} if self.time_model == "doppler" else
+                   {"time_model": self.time_model})}
 
     @property
     def split_key(self):
@@ -266,7 +310,8 @@ class RayTracedEnvironment(Environment):
             samples_per_tx=1000000, max_depth=self.max_depth)
 
     def trace(self, positions, velocities=None, num_time_steps=1,
-              sampling_frequency=1.0, batch_size=None, site=0, cir=False):
+              sampling_frequency=1.0, batch_size=None, site=0, cir=False,
+              first_delay=False):
         # pylint: disable=line-too-long
         r"""Raw (unnormalised) channels of UEs at given positions
 
@@ -294,6 +339,11 @@ class RayTracedEnvironment(Environment):
             Also return the channel impulse responses (``cir_paths``
             strongest paths)
 
+        first_delay : `bool`, (default `False`)
+            Also return the absolute delay of every UE's first path (the
+            delay normalisation of ``h`` removes its carrier phase; see
+            :meth:`generate_trajectory`)
+
         Output
         ------
         h : [num_ues, (num_ue_ant,) num_bs_ant, num_time_steps, fft_size], `np.complex64`
@@ -305,6 +355,10 @@ class RayTracedEnvironment(Environment):
 
         tau : [num_ues, cir_paths], `np.float32`
             Path delays [s], first arrival at 0 (only if ``cir``)
+
+        tau_min : [num_ues], `np.float64`
+            Absolute delay of the first path [s], `inf` for UEs without
+            any path (only if ``first_delay``)
         """
         if cir and not self.cir_paths:
             raise ValueError("`cir=True` needs `cir_paths` > 0, got 0")
@@ -321,7 +375,8 @@ class RayTracedEnvironment(Environment):
             sampling_frequency=float(sampling_frequency),
             max_depth=self.max_depth, samples_per_src=self.samples_per_src,
             batch_size=int(batch_size or self.batch_size),
-            seed=self.solver_seed, cir_paths=self.cir_paths if cir else 0)
+            seed=self.solver_seed, cir_paths=self.cir_paths if cir else 0,
+            **({"first_delay": True} if first_delay else {}))
 
     def _velocities(self, num, rng):
         phi = rng.uniform(0.0, 2 * np.pi, num)
@@ -358,6 +413,8 @@ class RayTracedEnvironment(Environment):
         h = np.zeros((0,) + ue_ant + (self.num_bs_ant, num_time_steps,
                                       self.numerology.fft_size), np.complex64)
         velocities = np.zeros([0, 3])
+        trajectories = np.zeros([0, num_time_steps, 3])
+        retrace = self.time_model == "retrace"
         cir_a = np.zeros((0,) + ue_ant + (self.num_bs_ant, self.cir_paths,
                                           num_time_steps), np.complex64)
         cir_tau = np.zeros([0, self.cir_paths], np.float32)
@@ -378,14 +435,27 @@ class RayTracedEnvironment(Environment):
             pos = self.drop_ues(num, seed=(seed * 7919 + attempt * 31 + site)
                                 % 2 ** 31, site=site)
             vel = self._velocities(num, rng)
-            out = self.trace(pos, vel if self.ue_speed > 0 else None,
-                             num_time_steps, sampling_frequency,
-                             batch_size=per_call, site=site,
-                             cir=self.cir_paths > 0)
-            hh = out[0] if self.cir_paths else out
-            traced.append(pos)
-            ok = np.flatnonzero(np.sum(np.abs(hh) ** 2,
-                                       axis=tuple(range(1, hh.ndim))) > 0)
+            if retrace:
+                walk = np.random.default_rng([seed, 0xD1, site, attempt])
+                traj, vel, clear = self._walk(pos, vel, num_time_steps,
+                                              sampling_frequency, walk)
+                hh = self._retrace(traj, per_call, site)
+                traced.append(traj.reshape(-1, 3))
+                # Paths at every snapshot, along a clear trajectory
+                energy = np.sum(np.abs(hh) ** 2, axis=tuple(
+                    a for a in range(1, hh.ndim) if a != hh.ndim - 2))
+                ok = np.flatnonzero(clear & np.all(energy > 0, axis=1))
+                trajectories = np.concatenate([trajectories,
+                                               traj[ok[:need]]])
+            else:
+                out = self.trace(pos, vel if self.ue_speed > 0 else None,
+                                 num_time_steps, sampling_frequency,
+                                 batch_size=per_call, site=site,
+                                 cir=self.cir_paths > 0)
+                hh = out[0] if self.cir_paths else out
+                traced.append(pos)
+                ok = np.flatnonzero(np.sum(np.abs(hh) ** 2,
+                                           axis=tuple(range(1, hh.ndim))) > 0)
             ok = ok[:need]
             positions = np.concatenate([positions, pos[ok]])
             velocities = np.concatenate([velocities, vel[ok]])
@@ -394,16 +464,126 @@ class RayTracedEnvironment(Environment):
                 cir_a = np.concatenate([cir_a, out[1][ok]])
                 cir_tau = np.concatenate([cir_tau, out[2][ok]])
         if len(h) < num_samples:
+            length = self.ue_speed * (num_time_steps - 1) / \
+                sampling_frequency
+            walk = "" if not retrace else (
+                f" and a clear trajectory of {length:g} m (shorten it: fewer "
+                "snapshots, a lower speed or a shorter period)")
             raise RuntimeError(f"{self.name}: only {len(h)} of {num_samples} "
-                               f"UEs dropped for site {site} have paths; "
-                               "lower `min_gain_db` or raise "
+                               f"UEs dropped for site {site} have paths"
+                               f"{walk}; lower `min_gain_db` or raise "
                                "`samples_per_src`")
         extras = {"ue_position": positions.astype(np.float32),
                   "ue_velocity": velocities.astype(np.float32),
                   "site": np.full([num_samples], site, np.int32)}
         if self.cir_paths:
             extras.update(cir_a=cir_a, cir_tau=cir_tau)
+        if retrace:
+            extras["ue_trajectory"] = trajectories
         return h, extras, np.concatenate(traced)
+
+    def _walk(self, positions, velocities, num_time_steps,
+              sampling_frequency, rng):
+        # pylint: disable=line-too-long
+        r"""Straight trajectories from ``positions``; blocked ones get new random directions
+
+        Input
+        -----
+        positions : [num_ues, 3], `float`
+            Start positions [m]
+
+        velocities : [num_ues, 3], `float`
+            Velocities [m/s], kept where the trajectory is clear
+
+        num_time_steps : `int`
+            Points per trajectory
+
+        sampling_frequency : `float`
+            Point rate [Hz]
+
+        rng : `np.random.Generator`
+            Draws the new directions
+
+        Output
+        ------
+        trajectories : [num_ues, num_time_steps, 3], `np.float64`
+            Points [m]
+
+        velocities : [num_ues, 3], `np.float64`
+            Velocities of the trajectories [m/s]
+
+        clear : [num_ues], `np.bool_`
+            Whether the trajectory is clear (`False`: still blocked after
+            :data:`_DIRECTION_DRAWS` new directions)
+        """
+        velocities = np.array(velocities, np.float64)
+        times = np.arange(num_time_steps) / sampling_frequency
+        todo = np.arange(len(positions))
+        traj = np.zeros([len(positions), num_time_steps, 3])
+        clear = np.zeros([len(positions)], bool)
+        for draw in range(_DIRECTION_DRAWS + 1):
+            if draw:
+                velocities[todo] = self._velocities(len(todo), rng)
+            traj[todo], clear[todo] = get_worker().call(
+                "trajectories", scene=self.scene, starts=positions[todo],
+                velocities=velocities[todo], times=times,
+                ue_height=self.ue_height)
+            todo = todo[~clear[todo]]
+            if not len(todo):
+                break
+        return traj, velocities, clear
+
+    def _retrace(self, trajectories, batch_size, site):
+        # pylint: disable=line-too-long
+        r"""Raw channels along trajectories, every point traced as a static UE
+
+        Every snapshot has its delays normalised (first arrival at 0, as a
+        UE's timing tracks it) but keeps the carrier phase of the path
+        lengths: Sionna's delay normalisation removes
+        :math:`e^{-j2\pi f_c\tau_\text{min}(t)}` at every point, so snapshot
+        :math:`t` is multiplied by
+        :math:`e^{-j2\pi f_c(\tau_\text{min}(t)-\tau_\text{min}(0))}`
+        (without it a UE's channel would not rotate with the first path's
+        length: no Doppler of the first path). Snapshot 0 is the static
+        channel at the start, as with Doppler over frozen geometry.
+
+        Input
+        -----
+        trajectories : [num_ues, num_time_steps, 3], `float`
+            Points [m]
+
+        batch_size : `int`
+            UEs per path-solver call (one call traces one time step of
+            ``batch_size`` UEs: every call has the same shape)
+
+        site : `int`
+            BS site
+
+        Output
+        ------
+        h : [num_ues, (num_ue_ant,) num_bs_ant, num_time_steps, fft_size], `np.complex64`
+            Channels; all-zero at points without any path
+        """
+        num, num_steps = trajectories.shape[:2]
+        # Time-major: [num_time_steps * num_ues, 3]
+        points = np.swapaxes(trajectories, 0, 1).reshape(-1, 3)
+        # [num_time_steps * num_ues, (num_ue_ant,) num_bs_ant, 1, fft_size]
+        # and [num_time_steps * num_ues]
+        h, tau = self.trace(points, batch_size=batch_size, site=site,
+                            first_delay=True)
+        # [num_time_steps, num_ues]
+        tau = tau.reshape(num_steps, num)
+        with np.errstate(invalid="ignore"):
+            shift = tau - tau[:1]
+        # Points (or starts) without paths: h is zero there, no rotation
+        shift = np.where(np.isfinite(shift), shift, 0.0)
+        rotation = np.exp(-2j * np.pi * self.numerology.carrier_frequency
+                          * shift)
+        # [num_time_steps, num_ues, (num_ue_ant,) num_bs_ant, fft_size]
+        h = h.reshape((num_steps, num) + h.shape[1:-2] + h.shape[-1:])
+        h = h * rotation.reshape(rotation.shape + (1,) * (h.ndim - 2))
+        # [num_ues, (num_ue_ant,) num_bs_ant, num_time_steps, fft_size]
+        return np.moveaxis(h, 0, -2).astype(np.complex64)
 
     def generate_trajectory(self, start, velocity, num_steps, step_duration,
                             site=0):
@@ -412,7 +592,11 @@ class RayTracedEnvironment(Environment):
 
         Every point ``start + velocity * t`` (``t = i * step_duration``) is
         traced (one receiver per point, in batches), so the geometry evolves,
-        unlike Doppler over frozen geometry.
+        unlike Doppler over frozen geometry. Delays are normalised per point
+        (first arrival at 0) and the carrier phase follows the first path's
+        length, as with ``time_model="retrace"``. Unlike that time model,
+        the point is not moved to ``ue_height`` above the ground nor
+        checked for walls.
 
         Input
         -----
@@ -442,16 +626,20 @@ class RayTracedEnvironment(Environment):
         start = np.asarray(start, np.float64).reshape(3)
         velocity = np.asarray(velocity, np.float64).reshape(3)
         t = np.arange(num_steps)[:, None] * step_duration
-        h = self.trace(start + velocity * t,
-                       np.repeat(velocity[None], num_steps, axis=0),
-                       site=site)
+        # [1, num_steps, 3]
+        points = (start + velocity * t)[np.newaxis]
+        # [1, (num_ue_ant,) num_bs_ant, num_steps, fft_size]
+        h = self._retrace(points, self.batch_size, site)
         if self.normalize:
             energy = np.mean(np.abs(h) ** 2)
             if energy <= 0:
                 raise ValueError("no path along the trajectory")
             h = h / np.sqrt(energy)
+        # [num_steps, (num_ue_ant,) num_bs_ant, fft_size]
+        h = np.moveaxis(h[0], -2, 0)
         # [num_steps, num_ue_ant, num_bs_ant, 1, fft_size]
-        h = h.reshape((num_steps, self.num_ue_ant) + h.shape[-3:])
+        h = h.reshape((num_steps, self.num_ue_ant) + h.shape[-2:])[
+            :, :, :, np.newaxis]
         # [num_steps, 1, num_ue_ant, 1, num_bs_ant, 1, fft_size]
         return h[:, None, :, None].astype(np.complex64)
 

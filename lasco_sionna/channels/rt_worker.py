@@ -326,9 +326,83 @@ def _outdoor(scene, positions):
     return ~np.asarray(hit, bool)
 
 
+def trajectories(scene, starts, velocities, times, ue_height):
+    # pylint: disable=line-too-long
+    r"""Straight trajectories at UE height over the ground, and whether a UE can walk them
+
+    Point ``t`` of UE ``i`` lies at ``starts[i] + velocities[i] * times[t]``
+    horizontally (the vertical velocity is ignored), ``ue_height`` above the
+    ground below it (the lowest surface, as for UE drops; a constant height
+    in flat scenes), except point 0, which is ``starts[i]`` itself. A
+    trajectory is *clear* if all its points are outdoors (open sky above)
+    and no surface lies between consecutive points (it does not walk
+    through a wall).
+
+    Input
+    -----
+    scene : `str`
+        Sionna RT scene
+
+    starts : [num_ues, 3], `float`
+        Start positions [m]
+
+    velocities : [num_ues, 3], `float`
+        Velocities [m/s]
+
+    times : [num_time_steps], `float`
+        Times of the points [s], from 0
+
+    ue_height : `float`
+        UE height above the ground [m]
+
+    Output
+    ------
+    positions : [num_ues, num_time_steps, 3], `np.float64`
+        Trajectory points [m]
+
+    clear : [num_ues], `np.bool_`
+        Whether each trajectory stays outdoors and crosses no surface
+    """
+    # pylint: disable=import-outside-toplevel
+    import mitsuba as mi
+    import numpy as np
+    starts = np.asarray(starts, np.float64).reshape(-1, 3)
+    velocities = np.asarray(velocities, np.float64).reshape(-1, 3)
+    times = np.asarray(times, np.float64).reshape(-1)
+    num, num_steps = len(starts), len(times)
+    # [num_ues, num_time_steps, 2]
+    xy = starts[:, None, :2] + velocities[:, None, :2] * times[None, :, None]
+    # [num_ues * num_time_steps, 3]
+    flat = np.concatenate([xy.reshape(-1, 2), np.zeros([num * num_steps, 1])],
+                          axis=1)
+    flat[:, 2] = _ground_height(scene, flat) + float(ue_height)
+    # [num_ues, num_time_steps, 3]
+    pos = flat.reshape(num, num_steps, 3)
+    pos[:, 0] = starts
+    # [num_ues, num_time_steps]
+    clear = _outdoor(scene, pos.reshape(-1, 3)).reshape(num, num_steps)
+    clear = np.all(clear, axis=1)
+    if num_steps > 1 and num > 0:
+        # Segments between consecutive points: [num_ues * (T - 1), 3]
+        origin = pos[:, :-1].reshape(-1, 3)
+        step = (pos[:, 1:] - pos[:, :-1]).reshape(-1, 3)
+        length = np.linalg.norm(step, axis=1)
+        direction = step / np.maximum(length, 1e-12)[:, None]
+        o, d = origin.astype(np.float32), direction.astype(np.float32)
+        ray = mi.Ray3f(mi.Point3f(o[:, 0], o[:, 1], o[:, 2]),
+                       mi.Vector3f(d[:, 0], d[:, 1], d[:, 2]))
+        ray = mi.Ray3f(ray, mi.Float(length.astype(np.float32)))
+        hit = np.asarray(_scene(scene).mi_scene.ray_test(ray), bool)
+        # A zero-length step crosses nothing
+        hit &= length > 0
+        clear &= ~np.any(hit.reshape(num, num_steps - 1), axis=1)
+    return pos, clear
+
+
 def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
           frequencies, num_time_steps, sampling_frequency, max_depth,
-          samples_per_src, batch_size, seed, cir_paths=0):
+          samples_per_src, batch_size, seed, cir_paths=0,
+          first_delay=False):
     """OFDM channels ``[num_ues, (num_ue_ant,) num_bs_ant, num_time_steps, fft_size]``
 
     The ``num_ue_ant`` axis (``bs["num_ue_ant"]`` UE antennas) is there only
@@ -345,6 +419,13 @@ def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
     antennas and time steps), strongest first; unused entries have ``a = 0``
     and ``tau = 0``: ``(h, a [num_ues, num_bs_ant, cir_paths,
     num_time_steps] complex64, tau [num_ues, cir_paths] float32)``.
+
+    With ``first_delay``, also returns (last) the absolute delay of every
+    UE's first path, ``[num_ues]`` float64 [s] (`inf` without paths): the
+    delay normalisation also removes its carrier phase
+    ``exp(-j 2 pi f_c tau_min)`` from the channel (Sionna
+    computes the baseband phase from the normalised delays), which matters
+    when channels traced at different positions are put in sequence.
     """
     # pylint: disable=import-outside-toplevel
     import numpy as np
@@ -356,7 +437,7 @@ def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
     pos = np.asarray(ue_positions, np.float64)
     vel = None if ue_velocities is None else \
         np.asarray(ue_velocities, np.float64)
-    out, cirs = [], []
+    out, cirs, firsts = [], [], []
     for start in range(0, len(pos), batch_size):
         names = []
         for i in range(start, min(start + batch_size, len(pos))):
@@ -379,6 +460,12 @@ def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
         num_rx, num_ue_ant = h.shape[:2]
         # [num_rx, (num_rx_ant,) num_tx_ant, num_time_steps, fft_size]
         out.append(h[:, 0] if num_ue_ant == 1 else h)
+        if first_delay:
+            # [num_rx, num_paths] (synthetic array: one delay per link)
+            tau = np.asarray(paths.tau, np.float64).reshape(num_rx, -1)
+            tau = np.where(tau < 0, np.inf, tau)
+            # [num_rx]
+            firsts.append(np.min(tau, axis=1, initial=np.inf))
         if cir_paths:
             a, tau = paths.cir(sampling_frequency=float(sampling_frequency),
                                num_time_steps=int(num_time_steps),
@@ -397,11 +484,13 @@ def trace(scene, bs, carrier_frequency, ue_positions, ue_velocities,
             cirs.append((a[:, 0] if num_ue_ant == 1 else a, tau))
         for name in names:
             sc.remove(name)
-    h = np.concatenate(out, axis=0)
-    if not cir_paths:
-        return h
-    return (h, np.concatenate([c[0] for c in cirs]),
-            np.concatenate([c[1] for c in cirs]))
+    result = [np.concatenate(out, axis=0)]
+    if cir_paths:
+        result += [np.concatenate([c[0] for c in cirs]),
+                   np.concatenate([c[1] for c in cirs])]
+    if first_delay:
+        result.append(np.concatenate(firsts))
+    return result[0] if len(result) == 1 else tuple(result)
 
 
 def _strongest_paths(a, tau, num_paths):
@@ -440,7 +529,7 @@ def fail(message):
 
 #: Functions served by the worker
 FUNCTIONS = {f.__name__: f for f in (scene_info, default_sites, drop_ues,
-                                     trace, ping, fail)}
+                                     trajectories, trace, ping, fail)}
 
 
 def _serve():

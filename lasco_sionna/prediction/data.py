@@ -41,14 +41,15 @@ def speed_params(name, speed_kmh):
     return {"min_speed": v, "max_speed": v}
 
 
-def environment_at_speed(name, speed_kmh, **kwargs):
+def environment_at_speed(name, speed_kmh, time_model=None, **kwargs):
     """A registered environment whose UEs all move at ``speed_kmh``
 
     Stochastic environments (CDL, TDL, UMi/UMa/RMa) get ``min_speed =
-    max_speed``; ray-traced ones ``ue_speed`` (Doppler over frozen geometry,
-    fine over a few wavelengths; see
-    :meth:`~lasco_sionna.channels.RayTracedEnvironment.generate_trajectory`
-    for long horizons).
+    max_speed`` and evolve through Sionna's time sampling; ray-traced ones
+    get ``ue_speed`` and evolve by ``time_model``: Doppler over frozen
+    geometry (fine over a few wavelengths) or re-tracing along each UE's
+    straight trajectory (see
+    :class:`~lasco_sionna.channels.RayTracedEnvironment`).
 
     Input
     -----
@@ -58,6 +59,10 @@ def environment_at_speed(name, speed_kmh, **kwargs):
     speed_kmh : `float`
         UE speed [km/h]
 
+    time_model : `None` (default) | "doppler" | "retrace"
+        Time model of a ray-traced environment (`None`: its default,
+        "doppler"); not accepted for stochastic environments
+
     kwargs :
         Other parameters of the environment
 
@@ -65,7 +70,15 @@ def environment_at_speed(name, speed_kmh, **kwargs):
     ------
     env : :class:`~lasco_sionna.channels.Environment`
     """
-    return get_environment(name, **speed_params(name, speed_kmh), **kwargs)
+    params = speed_params(name, speed_kmh)
+    if time_model is not None:
+        if name not in list_environments(kind="raytraced"):
+            raise ValueError(f"`time_model`={time_model!r} is for ray-traced "
+                             f"environments; {name!r} evolves through "
+                             "Sionna's time sampling (give `time_model`="
+                             "None)")
+        params["time_model"] = time_model
+    return get_environment(name, **params, **kwargs)
 
 
 def report_sequences(environment, num_sequences, num_reports,
@@ -74,10 +87,13 @@ def report_sequences(environment, num_sequences, num_reports,
     r"""Sequences of CSI reports of an environment, cached like every dataset
 
     One UE per sequence, sampled every ``report_period`` through Sionna's
-    time sampling of the channel model (geometry frozen per UE). Built with
-    :func:`~lasco_sionna.channels.build_dataset` (HDF5 cache keyed by the
-    full configuration, speed and report period included; progress bar
-    while generating).
+    time sampling of the channel model (geometry frozen per UE), or, for a
+    ray-traced environment with ``time_model="retrace"``, traced anew at
+    every report along the UE's straight trajectory (``report_period``
+    apart in time, ``ue_speed * report_period`` apart in space). Built
+    with :func:`~lasco_sionna.channels.build_dataset` (HDF5 cache keyed by
+    the full configuration, speed, time model and report period included;
+    a lock for concurrent builds; progress bar while generating).
 
     Input
     -----
