@@ -3,7 +3,7 @@
 
     python sims/bench_precoders.py --out results/bench_precoders            # small default
     python sims/bench_precoders.py --envs umi-nlos cdl-c rt-florence --users 4 8 \\
-        --drops 200 --subcarriers 16 --timing-matrices 1000 --out results/bench_precoders_full
+        --drops 200 --subcarriers 16 --timing-matrices 1000 --out results/bench_precoders_200x16
 
 For every environment and number of users ``K``, ``drops`` groups of ``K``
 UEs of the environment's dataset (32-antenna BS, unit mean gain per UE) on
