@@ -1,6 +1,7 @@
 """The predicted-CSI path: a no-op without delay, exact on static channels, better than hold in the link"""
 
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
@@ -298,3 +299,26 @@ def test_pairing_on_the_feedback_delay_draws_the_same_ues(tmp_path):
     other = evaluate_point({**TDL_POINT, **static, "feedback_delay": 2,
                             "seed": int(paired.seed[0]) + 1})
     assert other["sum_rate"] != paired.sum_rate[2]
+
+
+def test_report_prediction_link_recovered_share(sims_script):
+    report = sims_script("report_prediction_link")
+    rows = []
+    for csi, ref, aged, pred in (("perfect", 36.0, 24.0, 30.0),
+                                 ("lam", 20.0, 17.0, 20.6)):
+        for predictor, delay, rate in (("hold", 0, ref), ("ar", 0, ref),
+                                       ("hold", 2, aged), ("ar", 2, pred)):
+            rows.append({"ue_speed_kmh": 60.0, "csi": csi, "csi_name": csi,
+                         "predictor": predictor, "predictor_name": predictor,
+                         "feedback_delay": delay, "sum_rate": rate,
+                         "bler": 0.0, "csi_nmse_db": -10.0})
+    table = pd.DataFrame(rows)
+    out = report.recovered(table).set_index("csi")
+    assert list(out.index) == ["perfect", "lam"]
+    assert out.recovered["perfect"] == pytest.approx(0.5)
+    assert out.recovered["lam"] == pytest.approx(1.2)
+    assert "| 50 % |" in report.markdown(out.reset_index())
+    # The delay-0 rows of a path are one draw: they must agree
+    table.loc[1, "sum_rate"] = 35.0
+    with pytest.raises(ValueError, match="delay-0 rows differ"):
+        report.recovered(table)
