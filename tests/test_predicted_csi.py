@@ -1,6 +1,7 @@
 """The predicted-CSI path: a no-op without delay, exact on static channels, better than hold in the link"""
 
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
@@ -250,3 +251,96 @@ def test_measurement_noise_at_the_stated_snr():
     with pytest.raises(ValueError, match="`snr_db` must be finite"):
         PredictedCSI(get_csi_feedback("perfect", NT, FC), SampleAndHold(1),
                      2, 1, snr_db=float("nan"))
+
+
+TDL_POINT = {"environment": "tdl-a", "ue_speed_kmh": 60.0, "num_users": 2,
+             "num_snapshots": 6, "numerology": {"fft_size": 32},
+             "bs_array": {"num_cols": 4}, "dataset_size": 24,
+             "batch_size": 4, "max_mc_iter": 1, "rate_batches": 2,
+             "ebno_db": 10.0}
+
+
+def _link_sweep(tmp_path, name, grid, paired, **fixed):
+    from lasco_sionna.sweep import parse_config, run_sweep  # noqa: PLC0415
+    cfg = parse_config({
+        "name": name, "output": str(tmp_path / name), "seed": 3,
+        "evaluator": "lasco_sionna.link.point:evaluate_point",
+        "fixed": {**TDL_POINT, **fixed}, "grid": grid, "paired": paired})
+    return run_sweep(cfg, plots=False, progress=False)
+
+
+def test_predictor_is_a_grid_key(tmp_path):
+    from lasco_sionna.link.point import csi_spec, evaluate_point  # noqa: PLC0415
+    ar = {"name": "ar", "order": 4}
+    prediction = {"history_length": 4, "num_sequences": 40}
+    table = _link_sweep(
+        tmp_path, "predictor_grid",
+        {"predictor": ["hold", ar], "feedback_delay": [0, 2]},
+        ["predictor", "feedback_delay"], prediction=prediction)
+    assert len(table) == 4 and table.seed.nunique() == 1
+    rows = {(r.predictor, r.feedback_delay): r for r in table.itertuples()}
+    hold0, ar0 = rows[("hold", 0)], rows[("ar(order=4)", 0)]
+    # No delay: both are the inner path on the last report, on the same draw
+    for metric in ("sum_rate", "ber", "csi_nmse_db"):
+        assert getattr(hold0, metric) == getattr(ar0, metric), metric
+    # Two slots at 60 km/h: hold is aged CSI, the fitted AR predicts
+    hold2, ar2 = rows[("hold", 2)], rows[("ar(order=4)", 2)]
+    assert ar2.csi_nmse_db < hold2.csi_nmse_db - 6
+    assert ar2.sum_rate > hold2.sum_rate
+    # The grid key is the 'predicted' path with the point's csi inside
+    point = {**TDL_POINT, "feedback_delay": 2, "seed": int(ar2.seed)}
+    spec = {"name": "predicted", "inner": "perfect", "predictor": ar,
+            **prediction}
+    assert csi_spec({**point, "predictor": ar,
+                     "prediction": prediction}) == spec
+    assert evaluate_point({**point, "csi": spec})["sum_rate"] == \
+        ar2.sum_rate
+    with pytest.raises(ValueError, match="must not itself be 'predicted'"):
+        csi_spec({"csi": spec, "predictor": "hold"})
+    with pytest.raises(ValueError, match=r"needs a `predictor`"):
+        csi_spec({"prediction": {"order": "compress_then_predict"}})
+    with pytest.raises(ValueError, match=r"cannot set \['inner'\]"):
+        csi_spec({"predictor": "hold", "prediction": {"inner": "perfect"}})
+    with pytest.raises(ValueError, match="`prediction` must be a mapping"):
+        csi_spec({"predictor": "hold", "prediction": "ar"})
+
+
+def test_pairing_on_the_feedback_delay_draws_the_same_ues(tmp_path):
+    # Static UEs: the channel at the precoded slot is the same at every
+    # delay, so paired delays (one seed: same UEs, bits and noise) give the
+    # same link; another seed draws other UEs
+    from lasco_sionna.link.point import evaluate_point  # noqa: PLC0415
+    static = {"ue_speed_kmh": 0.0, "predictor": "hold",
+              "prediction": {"history_length": 4}}
+    paired = _link_sweep(tmp_path, "paired", {"feedback_delay": [0, 2]},
+                         ["feedback_delay"], **static)
+    paired = paired.set_index("feedback_delay")
+    assert paired.seed.nunique() == 1
+    for metric in ("sum_rate", "ber", "sinr_db"):
+        assert paired[metric][0] == paired[metric][2], metric
+    other = evaluate_point({**TDL_POINT, **static, "feedback_delay": 2,
+                            "seed": int(paired.seed[0]) + 1})
+    assert other["sum_rate"] != paired.sum_rate[2]
+
+
+def test_report_prediction_link_recovered_share(sims_script):
+    report = sims_script("report_prediction_link")
+    rows = []
+    for csi, ref, aged, pred in (("perfect", 36.0, 24.0, 30.0),
+                                 ("lam", 20.0, 17.0, 20.6)):
+        for predictor, delay, rate in (("hold", 0, ref), ("ar", 0, ref),
+                                       ("hold", 2, aged), ("ar", 2, pred)):
+            rows.append({"ue_speed_kmh": 60.0, "csi": csi, "csi_name": csi,
+                         "predictor": predictor, "predictor_name": predictor,
+                         "feedback_delay": delay, "sum_rate": rate,
+                         "bler": 0.0, "csi_nmse_db": -10.0})
+    table = pd.DataFrame(rows)
+    out = report.recovered(table).set_index("csi")
+    assert list(out.index) == ["perfect", "lam"]
+    assert out.recovered["perfect"] == pytest.approx(0.5)
+    assert out.recovered["lam"] == pytest.approx(1.2)
+    assert "| 50 % |" in report.markdown(out.reset_index())
+    # The delay-0 rows of a path are one draw: they must agree
+    table.loc[1, "sum_rate"] = 35.0
+    with pytest.raises(ValueError, match="delay-0 rows differ"):
+        report.recovered(table)

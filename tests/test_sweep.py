@@ -259,7 +259,7 @@ def test_link_sweep_configs_plot_declared_metrics():
                     "csi_nmse_db", "feedback_bits_per_user")
     configs = os.path.join(os.path.dirname(__file__), "..", "sims", "configs")
     for name in ("quickstart", "lasco_link", "lasco_link_ft", "toy",
-                 "prediction_link"):
+                 "prediction_link", "prediction_link_paths"):
         cfg = load_config(os.path.join(configs, f"{name}.yaml"))
         metrics = ("ber", "ber_theory") if name == "toy" else link_metrics
         check_plots(cfg.plots, list(cfg.fixed) + list(cfg.grid), metrics)

@@ -7,6 +7,16 @@ Referenced by sweep configs as ``lasco_sionna.link.point:evaluate_point``
 (or by its older name ``lasco_sionna.sweep.link_point:evaluate_point``).
 Links are cached per process by their configuration, so the Eb/N0 points of
 one (environment, CSI path, precoder) combination reuse one traced link.
+
+With ``predictor``, the point's CSI path ``csi`` is predicted over the
+feedback delay (the ``"predicted"`` path with ``csi`` as its inner path,
+:func:`csi_spec`), so CSI paths and predictors are separate grid keys::
+
+    grid:
+      csi: [perfect, {name: pretrained, model: lam-cr16}]
+      predictor: [hold, {name: ar, order: 4}]     # hold: aged CSI
+      feedback_delay: [0, 2]
+    fixed: {prediction: {order: compress_then_predict}}   # optional
 """
 
 import functools
@@ -38,6 +48,12 @@ DEFAULTS = {
     "num_bits_per_symbol": 2,
     "coderate": 0.5,
     "coded": True,
+    "predictor": None,            # predictor spec (see lasco_sionna.
+                                  # prediction.get_predictor): `csi` is
+                                  # then predicted over the feedback delay
+                                  # (see csi_spec); None: `csi` as it is
+    "prediction": {},             # other fields of that "predicted" path:
+                                  # order, history_length (8), snr_db, ...
     "receiver_csi": "perfect",
     "feedback_delay": 0,          # slots; the dataset then holds
                                   # snapshots one slot apart
@@ -94,7 +110,7 @@ def _link(key):
     context = CSIContext(environment=environment, numerology=p["numerology"],
                          bs_array=p["bs_array"],
                          feedback_delay=p["feedback_delay"])
-    csi = get_csi_feedback(p["csi"], BSArray(**p["bs_array"]).num_ant,
+    csi = get_csi_feedback(csi_spec(p), BSArray(**p["bs_array"]).num_ant,
                            numerology.fft_size, context=context)
     need = csi.history_length + p["feedback_delay"]
     snapshots = need if p["num_snapshots"] is None else p["num_snapshots"]
@@ -113,6 +129,44 @@ def _link(key):
     channel = DatasetChannel(ds, p["num_users"])
     return MUMIMOOFDMLink(channel, numerology, ds.num_bs_ant, config,
                           csi_feedback=csi, precoder=p["precoder"])
+
+
+def csi_spec(point):
+    """The CSI path spec of a point: ``csi``, predicted with ``predictor`` if given
+
+    Input
+    -----
+    point : `dict`
+        Point keys (see :data:`DEFAULTS`)
+
+    Output
+    ------
+    spec : `str` | `dict`
+        ``csi`` without ``predictor``; else ``{"name": "predicted",
+        "inner": csi, "predictor": predictor, **prediction}`` (see
+        :func:`~lasco_sionna.prediction.predicted_csi_feedback`; its
+        horizon is the point's ``feedback_delay``)
+    """
+    p = {**DEFAULTS, **point}
+    prediction = p["prediction"]
+    if not isinstance(prediction, dict):
+        raise ValueError("`prediction` must be a mapping of fields of the "
+                         f"'predicted' CSI path, got {prediction!r}")
+    if p["predictor"] is None:
+        if prediction:
+            raise ValueError(f"`prediction`={prediction!r} needs a "
+                             "`predictor`")
+        return p["csi"]
+    taken = sorted({"name", "inner", "predictor", "horizon"} & set(prediction))
+    if taken:
+        raise ValueError(f"`prediction` cannot set {taken}: the path is the "
+                         "point's `csi` predicted by its `predictor` over its "
+                         "`feedback_delay`")
+    if split_spec("csi", p["csi"])[0] == "predicted":
+        raise ValueError("a point with a `predictor` predicts its `csi`, "
+                         "which must not itself be 'predicted'")
+    return {"name": "predicted", "inner": p["csi"],
+            "predictor": p["predictor"], **prediction}
 
 
 def evaluate_point(point):
