@@ -319,7 +319,22 @@ def test_zero_error_floor():
         zero_error_floor([0.0], [0])
 
 
-def test_plots_mark_zero_errors_and_label_lines(tmp_path, monkeypatch):
+@pytest.fixture
+def figures(monkeypatch):
+    """The figures plot_results draws, in order"""
+    drawn = []
+
+    class Recorded(Figure):
+        """A Figure that records itself"""
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            drawn.append(self)
+
+    monkeypatch.setattr("lasco_sionna.sweep.plots.Figure", Recorded)
+    return drawn
+
+
+def test_plots_mark_zero_errors_and_label_lines(tmp_path, figures):
     """Zero-BLER points stay on the log plot at 1/blocks, marked and
     explained in the legend; lines are named by ``labels`` + ``legend``,
     in grid order"""
@@ -337,15 +352,6 @@ def test_plots_mark_zero_errors_and_label_lines(tmp_path, monkeypatch):
         "ebno_db": [0.0, 5.0] * 2, "bler": [0.5, 0.0, 0.0, 0.0],
         "num_blocks": [64, 256, 256, 256],
         "feedback_bits_per_user": [88] * 2 + [524288] * 2})
-    figures = []
-
-    class Recorded(Figure):
-        """The figures plot_results draws"""
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            figures.append(self)
-
-    monkeypatch.setattr("lasco_sionna.sweep.plots.Figure", Recorded)
     assert plot_results(cfg.display(table), cfg.plots, str(tmp_path)) == [
         str(tmp_path / "bler.png")]
     ax = figures[0].axes[0]
@@ -367,7 +373,7 @@ def test_plots_mark_zero_errors_and_label_lines(tmp_path, monkeypatch):
     assert [a.get_title() for a in figures[1].axes] == ["UMi", "CDL"]
 
 
-def test_two_hue_columns_get_colour_and_dash_apart(tmp_path, monkeypatch):
+def test_two_hue_columns_get_colour_and_dash_apart(tmp_path, figures):
     """3 CSI paths x 4 precoders = 12 lines, more than the 10 colours:
     colour follows the CSI path, dash and marker the precoder, so no two
     lines look alike"""
@@ -387,15 +393,6 @@ def test_two_hue_columns_get_colour_and_dash_apart(tmp_path, monkeypatch):
     assert one[("a",)]["color"] != one[("b",)]["color"]
     assert {s["ls"] for s in one.values()} == {"-"}
 
-    figures = []
-
-    class Recorded(Figure):
-        """The figures plot_results draws"""
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            figures.append(self)
-
-    monkeypatch.setattr("lasco_sionna.sweep.plots.Figure", Recorded)
     table = pd.DataFrame([{"csi": c, "precoder": p, "ebno_db": e,
                            "sum_rate": 1.0 + e}
                           for c, p in keys for e in (0.0, 10.0)])
