@@ -573,9 +573,12 @@ class RayTracedEnvironment(Environment):
                             first_delay=True)
         # [num_time_steps, num_ues]
         tau = tau.reshape(num_steps, num)
+        # Each UE's phase reference: its first snapshot with a path
+        # [num_ues]
+        ref = tau[np.argmax(np.isfinite(tau), axis=0), np.arange(num)]
         with np.errstate(invalid="ignore"):
-            shift = tau - tau[:1]
-        # Points (or starts) without paths: h is zero there, no rotation
+            shift = tau - ref
+        # Points without paths: h is zero there, no rotation
         shift = np.where(np.isfinite(shift), shift, 0.0)
         rotation = np.exp(-2j * np.pi * self.numerology.carrier_frequency
                           * shift)
