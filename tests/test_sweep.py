@@ -388,6 +388,9 @@ def test_two_hue_columns_get_colour_and_dash_apart(tmp_path, figures):
     assert len({styles[(c, "zf")]["color"] for c in
                 ("perfect", "etype2", "lam")}) == 3
     assert {styles[(c, "rzf")]["ls"] for c in ("perfect", "lam")} == {"--"}
+    # Three hue columns: the last one still tells lines apart
+    three = line_styles([("a", "x", 1), ("a", "x", 2)])
+    assert three[("a", "x", 1)] != three[("a", "x", 2)]
     # One hue column: a colour per line, solid
     one = line_styles([("a",), ("b",)])
     assert one[("a",)]["color"] != one[("b",)]["color"]

@@ -142,20 +142,20 @@ def line_styles(keys):
     styles : `dict`
         ``key -> {"color", "ls", "marker"}``: with one hue column a colour
         per line; with more, a colour per value of the first column and a
-        line style and marker per value of the second (e.g. a colour per
-        CSI path, a dash pattern per precoder), so that more lines than
-        colours stay apart
+        line style and marker per combination of the others (e.g. a colour
+        per CSI path, a dash pattern per precoder), so that more lines
+        than colours stay apart
     """
     cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     if not keys or len(keys[0]) < 2:
         return {k: {"color": cycle[i % len(cycle)], "ls": "-", "marker": "o"}
                 for i, k in enumerate(keys)}
     first = list(dict.fromkeys(k[0] for k in keys))
-    second = list(dict.fromkeys(k[1] for k in keys))
+    rest = list(dict.fromkeys(k[1:] for k in keys))
     dashes, markers = ["-", "--", ":", "-."], ["o", "s", "^", "D", "P", "X"]
     return {k: {"color": cycle[first.index(k[0]) % len(cycle)],
-                "ls": dashes[second.index(k[1]) % len(dashes)],
-                "marker": markers[second.index(k[1]) % len(markers)]}
+                "ls": dashes[rest.index(k[1:]) % len(dashes)],
+                "marker": markers[rest.index(k[1:]) % len(markers)]}
             for k in keys}
 
 
@@ -216,7 +216,7 @@ def plot_results(table, plots, output):
             else sorted(present)
     # One style per hue value in every panel (a facet may lack some): with
     # one hue column a colour per value; with more, a colour per value of
-    # the first and a line style and marker per value of the second
+    # the first and a line style and marker per combination of the others
     keys = [k if isinstance(k, tuple) else (k,) for k, _ in
             table.groupby(hue, observed=True)] if hue else [()]
     styles = line_styles(keys)
