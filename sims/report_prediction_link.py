@@ -82,6 +82,11 @@ def recovered(table, atol=1e-9):
             if aged.empty:
                 raise ValueError(f"{dict(zip(PATH_KEYS, key))}, delay "
                                  f"{p.feedback_delay}: no aged (hold) row")
+            if np.ptp(aged.sum_rate) > atol:
+                raise ValueError(f"{dict(zip(PATH_KEYS, key))}, delay "
+                                 f"{p.feedback_delay}: the aged (hold) rows "
+                                 f"differ ({sorted(aged.sum_rate)}): not one "
+                                 "draw, or another grid key varies")
             a = aged.iloc[0]
             loss = r.sum_rate - a.sum_rate
             out.append({

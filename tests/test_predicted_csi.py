@@ -186,6 +186,38 @@ def test_shipped_gru_predictor():
         get_predictor({"name": "gru", "model": "gru-x"}, 8, 1)
 
 
+def _clarke(num, length, period, speed_kmh, seed, paths=24, fc=3.5e9):
+    """[num, length, 2, 4] Clarke-model channels (sum of sinusoids, unit power), one report per ``period``"""
+    rng = np.random.default_rng(seed)
+    f_d = speed_kmh / 3.6 * fc / 299792458.0
+    # [num, 1, 2, 4, paths]: an angle and a phase per path and entry
+    theta = rng.uniform(0, 2 * np.pi, (num, 1, 2, 4, paths))
+    phase = rng.uniform(0, 2 * np.pi, (num, 1, 2, 4, paths))
+    t = (np.arange(length) * period)[None, :, None, None, None]
+    h = np.exp(1j * (2 * np.pi * f_d * np.cos(theta) * t + phase))
+    return (h.sum(-1) / np.sqrt(paths)).astype(np.complex64)
+
+
+@pytest.mark.parametrize("name", __import__(
+    "lasco_sionna.prediction", fromlist=["list_predictors"]).list_predictors())
+def test_every_shipped_predictor_beats_hold_at_its_report_period(name):
+    """Every shipped record loads (weights match their SHA-256) and, on a
+    Clarke channel at 60 km/h and the record's report period (independent
+    of its training data), predicts one report ahead better than
+    sample-and-hold by >= 3 dB"""
+    from lasco_sionna.prediction import load_predictor  # noqa: PLC0415
+    model, record = load_predictor(name)
+    length = record["history_length"] + 1
+    h = _clarke(64, length, record["report_period"], 60.0, seed=3)
+    pred = model(tf.constant(h[:, :-1])).numpy()[:, 0]
+    power = np.mean(np.abs(h[:, -1]) ** 2)
+
+    def nmse_db(x):
+        return 10 * np.log10(np.mean(np.abs(x - h[:, -1]) ** 2) / power)
+    assert nmse_db(pred) < nmse_db(h[:, -2]) - 3.0, (nmse_db(pred),
+                                                     nmse_db(h[:, -2]))
+
+
 def test_shipped_transformer_predictor():
     from lasco_sionna.prediction import (TransformerPredictor,  # noqa: PLC0415
                                          list_predictors, load_predictor)
@@ -301,6 +333,9 @@ def test_predictor_is_a_grid_key(tmp_path):
         csi_spec({"prediction": {"order": "compress_then_predict"}})
     with pytest.raises(ValueError, match=r"cannot set \['inner'\]"):
         csi_spec({"predictor": "hold", "prediction": {"inner": "perfect"}})
+    # The point's own environment is the one the predictor is fitted on
+    with pytest.raises(ValueError, match=r"cannot set \['environment'\]"):
+        csi_spec({"predictor": "ar", "prediction": {"environment": "umi"}})
     with pytest.raises(ValueError, match="`prediction` must be a mapping"):
         csi_spec({"predictor": "hold", "prediction": "ar"})
 
@@ -344,3 +379,8 @@ def test_report_prediction_link_recovered_share(sims_script):
     table.loc[1, "sum_rate"] = 35.0
     with pytest.raises(ValueError, match="delay-0 rows differ"):
         report.recovered(table)
+    # ... and so must its aged rows (e.g. another grid key varied)
+    table.loc[1, "sum_rate"] = 36.0
+    extra = table[table.predictor == "hold"].iloc[[1]].assign(sum_rate=23.0)
+    with pytest.raises(ValueError, match="aged .hold. rows differ"):
+        report.recovered(pd.concat([table, extra], ignore_index=True))

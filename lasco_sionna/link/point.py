@@ -157,11 +157,14 @@ def csi_spec(point):
             raise ValueError(f"`prediction`={prediction!r} needs a "
                              "`predictor`")
         return p["csi"]
-    taken = sorted({"name", "inner", "predictor", "horizon"} & set(prediction))
+    taken = sorted({"name", "inner", "predictor", "horizon", "environment",
+                    "numerology", "bs_array", "precision", "context"}
+                   & set(prediction))
     if taken:
         raise ValueError(f"`prediction` cannot set {taken}: the path is the "
                          "point's `csi` predicted by its `predictor` over its "
-                         "`feedback_delay`")
+                         "`feedback_delay`, in the point's environment, "
+                         "numerology, array and precision")
     if split_spec("csi", p["csi"])[0] == "predicted":
         raise ValueError("a point with a `predictor` predicts its `csi`, "
                          "which must not itself be 'predicted'")
