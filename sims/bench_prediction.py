@@ -67,6 +67,7 @@ from lasco_sionna.prediction import (ARPredictor, GRUPredictor,  # noqa: E402
                                      noisy_reports,
                                      report_sequences, sliding_windows,
                                      train_predictor, wiener_nmse)
+from lasco_sionna.utils.io import atomic_path  # noqa: E402
 
 #: Longest UE travel per sequence [wavelengths] for which Doppler over
 #: frozen geometry (ray-traced environments) is taken as valid
@@ -231,7 +232,8 @@ def plot(df, path):
         axes[i, 0].set_ylabel("prediction NMSE [dB]")
     axes[0, -1].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
 
 
 def main(argv=None):
@@ -284,7 +286,8 @@ def main(argv=None):
             for r in bench_point(args, env, v, model)]
     df = pd.DataFrame(rows)
     os.makedirs(args.output, exist_ok=True)
-    df.to_csv(os.path.join(args.output, "results.csv"), index=False)
+    with atomic_path(os.path.join(args.output, "results.csv")) as tmp:
+        df.to_csv(tmp, index=False, lineterminator="\n")
     plot(df, os.path.join(args.output, "nmse.png"))
     with pd.option_context("display.width", 160, "display.max_rows", 500):
         print(df.pivot_table(index=["environment", "time_model",

@@ -108,6 +108,11 @@ def main(argv=None):
             args.num_sequences, args.num_reports, args.report_period,
             progress=False) for m in ("doppler", "retrace")}
         common, ia, ib = shared_ues(ds["doppler"], ds["retrace"])
+        if len(ia) == 0:
+            print(f"{args.environment}, {1e3 * args.report_period:g} ms, "
+                  f"{speed:g} km/h: no UE with the same start and direction "
+                  "in both time models", flush=True)
+            continue
         nmse = drift_nmse(ds["doppler"].as_matrix(time_step=None)[ia],
                           ds["retrace"].as_matrix(time_step=None)[ib])
         travel = speed / 3.6 * (args.num_reports - 1) * args.report_period
