@@ -57,6 +57,7 @@ import pandas as pd  # noqa: E402
 
 from lasco_sionna.channels import (BSArray, Numerology,  # noqa: E402
                                    list_environments)
+from lasco_sionna.channels.raytraced import TIME_MODELS  # noqa: E402
 from lasco_sionna.prediction import (ARPredictor, GRUPredictor,  # noqa: E402
                                      KalmanPredictor, LookupPredictor,
                                      PronyPredictor, SampleAndHold,
@@ -176,8 +177,9 @@ def bench_point(args, env_name, speed, time_model=None):
                 "report_period_ms": 1e3 * args.report_period,
                 "snr_db": args.snr_db if args.snr_db >= 0 else np.inf,
                 "num_test_windows": len(hist),
-                "time_model": TIME_MODEL_LABELS.get(
-                    time_model, "stochastic time sampling"),
+                "time_model": "stochastic time sampling"
+                if time_model is None
+                else TIME_MODEL_LABELS.get(time_model, time_model),
                 "ue_travel_wavelengths": travel})
     return rows
 
@@ -242,7 +244,7 @@ def main(argv=None):
     p.add_argument("--output", default="results/bench_prediction")
     p.add_argument("--environments", nargs="+", default=["tdl-a", "umi"])
     p.add_argument("--time-models", nargs="+", default=["doppler"],
-                   choices=sorted(TIME_MODEL_LABELS),
+                   choices=TIME_MODELS,
                    help="time models of ray-traced environments: Doppler "
                         "over frozen geometry and/or re-tracing along "
                         "straight trajectories")
